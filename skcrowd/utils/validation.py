@@ -1,0 +1,376 @@
+"""Validation of crowd label matrices: the one place where a crowd is checked.
+
+Every estimator in skcrowd calls :func:`check_crowd_matrix` on its crowd
+input and works from the :class:`CrowdMatrix` it returns; nothing else
+re-implements missing-label detection, label encoding or the sparse view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["CrowdMatrix", "check_crowd_matrix", "is_missing_label"]
+
+
+def _is_scalar_nan(x):
+    return isinstance(x, Real) and not isinstance(x, bool) and np.isnan(x)
+
+
+def is_missing_label(values, missing_label=np.nan):
+    """Boolean mask of the missing entries of an array of labels.
+
+    ``NaN``, ``None`` and ``pandas.NA`` are always missing; so is every
+    entry equal to ``missing_label``.
+
+    Parameters
+    ----------
+    values : ndarray
+        Labels of any dtype.
+    missing_label : scalar, default=np.nan
+        The marker of a missing label.
+
+    Returns
+    -------
+    mask : ndarray of bool, same shape as ``values``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcrowd.utils import is_missing_label
+    >>> is_missing_label(np.array(["a", None, "b"], dtype=object), missing_label="b")
+    array([False,  True,  True])
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        mask = np.isnan(values)
+    elif values.dtype.kind == "O":
+        mask = np.fromiter(
+            (_object_is_missing(v) for v in values.ravel()),
+            dtype=bool,
+            count=values.size,
+        ).reshape(values.shape)
+    else:
+        mask = np.zeros(values.shape, dtype=bool)
+    if missing_label is not None and not _is_scalar_nan(missing_label):
+        if values.dtype.kind in "iufb" and not isinstance(missing_label, Real):
+            return mask  # a string marker can't occur in a numeric array
+        if values.dtype.kind in "US" and not isinstance(missing_label, str):
+            return mask
+        with np.errstate(invalid="ignore"):
+            equal = np.asarray(values == missing_label)
+        if equal.shape == values.shape:
+            mask |= equal.astype(bool)
+    return mask
+
+
+def _object_is_missing(v):
+    if v is None or _is_scalar_nan(v):
+        return True
+    # pandas.NA (and NaT) without importing pandas: they refuse bool()
+    try:
+        return bool(v != v)
+    except TypeError:
+        return True
+
+
+@dataclass(frozen=True, eq=False)
+class CrowdMatrix:
+    """A validated, encoded crowd: the COO view of its observed labels.
+
+    Attributes
+    ----------
+    item, worker, label : ndarray of int64, shape (n_labels,)
+        One entry per observed label: the item (row), the worker (column)
+        and the label's code, an index into ``classes``.
+    classes : ndarray, shape (n_classes,)
+        The sorted set of observed labels (or the classes that were given).
+    n_samples, n_workers : int
+        Shape of the crowd matrix.
+    sparse_input : bool
+        Whether the crowd was given as a ``scipy.sparse`` matrix.
+    codes : ndarray of int64, shape (n_samples, n_workers) or None
+        The dense encoded matrix (``-1`` where missing) when the input was
+        dense; ``None`` for sparse input, which is never densified
+        implicitly (see :meth:`dense_codes`).
+    """
+
+    item: np.ndarray
+    worker: np.ndarray
+    label: np.ndarray
+    classes: np.ndarray
+    n_samples: int
+    n_workers: int
+    sparse_input: bool = False
+    codes: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    @property
+    def n_labels(self):
+        return len(self.label)
+
+    def dense_codes(self):
+        """The dense ``(n_samples, n_workers)`` code matrix, ``-1`` where missing.
+
+        For sparse input this allocates the dense matrix: call it only when
+        the crowd is known to be small.
+        """
+        if self.codes is not None:
+            return self.codes
+        codes = np.full((self.n_samples, self.n_workers), -1, dtype=np.int64)
+        codes[self.item, self.worker] = self.label
+        return codes
+
+    def labels_per_item(self):
+        """Number of observed labels of each item."""
+        return np.bincount(self.item, minlength=self.n_samples)
+
+    def labels_per_worker(self):
+        """Number of observed labels of each worker."""
+        return np.bincount(self.worker, minlength=self.n_workers)
+
+    def vote_counts(self, weights=None):
+        """Sparse ``(n_samples, n_classes)`` matrix of (weighted) votes."""
+        data = np.ones(self.n_labels) if weights is None else np.asarray(weights)
+        return sp.csr_array(
+            (data, (self.item, self.label)),
+            shape=(self.n_samples, self.n_classes),
+        )
+
+    def subset(self, rows):
+        """The crowd restricted to the items ``rows`` (indices), renumbered."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        order = np.argsort(self.item, kind="stable")
+        sorted_item = self.item[order]
+        starts = np.searchsorted(sorted_item, rows, side="left")
+        lengths = np.searchsorted(sorted_item, rows, side="right") - starts
+        offsets = np.cumsum(lengths) - lengths
+        idx = order[np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())]
+        return CrowdMatrix(
+            item=np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+            worker=self.worker[idx],
+            label=self.label[idx],
+            classes=self.classes,
+            n_samples=len(rows),
+            n_workers=self.n_workers,
+            sparse_input=self.sparse_input,
+            codes=None if self.codes is None else self.codes[rows],
+        )
+
+
+def _check_label_type(observed):
+    """Raise the one ValueError for labels that can't be class labels."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if observed.dtype.kind == "O":
+        kinds = {type(v) for v in observed[: 10_000]}
+        has_str = any(issubclass(k, str) for k in kinds)
+        has_other = any(not issubclass(k, str) for k in kinds)
+        if has_str and has_other:
+            raise ValueError(
+                "Crowd labels mix strings and numbers "
+                f"({sorted(k.__name__ for k in kinds)}); use one label type."
+            )
+    if observed.dtype.kind in "fc" or observed.dtype.kind == "O":
+        try:
+            finite = np.isfinite(observed.astype(np.float64, copy=False))
+        except (TypeError, ValueError):
+            finite = None
+        if finite is not None and not finite.all():
+            raise ValueError(
+                "Crowd labels contain infinity; labels must be finite class labels."
+            )
+    target_type = type_of_target(observed, input_name="Y")
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {target_type!r}. Crowd labels must be class "
+            "labels (ints, strings or integral floats), not continuous values."
+        )
+
+
+def check_crowd_matrix(
+    Y, *, missing_label=np.nan, classes=None, n_samples=None, input_name="Y"
+):
+    """Validate and encode a crowd label matrix.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_workers) or (n_samples,), or sparse
+        ``Y[i, r]`` is worker ``r``'s label of item ``i``. Labels may be ints,
+        integral floats, bools or strings. Missing labels are ``NaN``,
+        ``None``, ``pandas.NA`` or equal to ``missing_label``. A 1-D ``Y`` is
+        a crowd of one worker. For a ``scipy.sparse`` matrix the *stored*
+        entries are the observed labels (explicit zeros included) and the
+        cells that are not stored are missing; the matrix is never
+        densified.
+    missing_label : scalar, default=np.nan
+        Marker of a missing label, besides ``NaN``/``None``/``pandas.NA``. It
+        must not be a real label value.
+    classes : array-like, default=None
+        Known classes to encode against. ``None`` uses the sorted set of
+        observed labels; with ``classes`` given, a label outside them is an
+        error.
+    n_samples : int, default=None
+        Expected number of items (rows), e.g. the length of ``X``.
+    input_name : str, default="Y"
+        Name used in error messages.
+
+    Returns
+    -------
+    crowd : CrowdMatrix
+        The COO view (``item``, ``worker``, ``label`` codes), ``classes`` and,
+        for dense input, the dense ``codes`` with ``-1`` for missing.
+
+    Raises
+    ------
+    ValueError
+        If ``Y`` has no observed label, holds continuous, infinite or mixed
+        str/number labels, has more than two dimensions, or its number of
+        rows differs from ``n_samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcrowd.utils import check_crowd_matrix
+    >>> Y = np.array([[0, 1, np.nan], [1, 1, 1], [np.nan, 2, 2]])
+    >>> crowd = check_crowd_matrix(Y)
+    >>> crowd.classes
+    array([0., 1., 2.])
+    >>> crowd.codes
+    array([[ 0,  1, -1],
+           [ 1,  1,  1],
+           [-1,  2,  2]])
+    >>> crowd.item, crowd.worker, crowd.label
+    (array([0, 0, 1, 1, 1, 2, 2]), array([0, 1, 0, 1, 2, 1, 2]), array([0, 1, 1, 1, 1, 2, 2]))
+    """
+    if Y is None:
+        raise ValueError(f"{input_name} is None: a crowd label matrix is required.")
+    if sp.issparse(Y):
+        crowd_arrays = _sparse_observed(Y, missing_label, input_name)
+    else:
+        crowd_arrays = _dense_observed(Y, missing_label, input_name)
+    item, worker, observed, shape, codes_mask = crowd_arrays
+    n_rows, n_workers = shape
+
+    if n_samples is not None and n_rows != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{n_samples}, {n_rows}] (X has {n_samples} rows, {input_name} has "
+            f"{n_rows})."
+        )
+    if observed.size == 0:
+        raise ValueError(
+            f"{input_name} has no observed label: every entry is missing "
+            f"(missing_label={missing_label!r}). At least one label is required."
+        )
+    _check_label_type(observed)
+
+    if classes is None:
+        try:
+            classes, label = np.unique(observed, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                f"{input_name} holds labels that cannot be compared: {exc}"
+            ) from None
+    else:
+        classes = np.asarray(classes)
+        label = np.searchsorted(classes, observed)
+        label = np.clip(label, 0, len(classes) - 1)
+        unknown = classes[label] != observed
+        if np.any(unknown):
+            raise ValueError(
+                f"{input_name} holds labels not among the known classes "
+                f"{classes.tolist()}: {np.unique(observed[unknown])[:10].tolist()}"
+            )
+    label = label.astype(np.int64, copy=False).ravel()
+
+    codes = None
+    if codes_mask is not None:
+        codes = np.full(shape, -1, dtype=np.int64)
+        codes[codes_mask] = label
+    return CrowdMatrix(
+        item=item,
+        worker=worker,
+        label=label,
+        classes=classes,
+        n_samples=n_rows,
+        n_workers=n_workers,
+        sparse_input=codes_mask is None,
+        codes=codes,
+    )
+
+
+def _dense_observed(Y, missing_label, input_name):
+    if hasattr(Y, "to_numpy") and hasattr(Y, "dtypes"):  # pandas
+        Y = Y.to_numpy(dtype=object if _pandas_has_extension(Y) else None)
+    Y = np.asarray(Y)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2:
+        raise ValueError(
+            f"{input_name} must be 1-D (one worker) or 2-D (n_samples, n_workers); "
+            f"got an array with {Y.ndim} dimensions."
+        )
+    if Y.shape[0] == 0:
+        raise ValueError(
+            f"{input_name} is empty (0 items): at least one labelled item is required."
+        )
+    mask = ~is_missing_label(Y, missing_label)
+    item, worker = np.nonzero(mask)
+    observed = Y[mask]
+    if observed.dtype.kind == "O":
+        observed = _tighten_object(observed)
+    return (
+        item.astype(np.int64),
+        worker.astype(np.int64),
+        observed,
+        Y.shape,
+        mask,
+    )
+
+
+def _pandas_has_extension(df):
+    dtypes = [df.dtypes] if not hasattr(df.dtypes, "__iter__") else list(df.dtypes)
+    return any(not isinstance(d, np.dtype) for d in dtypes)
+
+
+def _tighten_object(observed):
+    """Give object arrays of plain numbers a numeric dtype (str stays object)."""
+    if all(isinstance(v, str) for v in observed[:1000]):
+        return observed
+    try:
+        as_num = observed.astype(np.float64)
+    except (TypeError, ValueError):
+        return observed
+    if np.all(np.isfinite(as_num)) and np.all(as_num == np.round(as_num)):
+        return as_num.astype(np.int64)
+    return as_num
+
+
+def _sparse_observed(Y, missing_label, input_name):
+    if Y.ndim != 2:
+        raise ValueError(f"{input_name} must be a 2-D sparse matrix.")
+    coo = Y.tocoo() if Y.format != "coo" else Y
+    data = np.asarray(coo.data)
+    if data.dtype.kind not in "iufb":
+        raise ValueError(
+            f"Sparse {input_name} must hold numeric labels; got dtype {data.dtype}."
+        )
+    if coo.shape[0] == 0:
+        raise ValueError(
+            f"{input_name} is empty (0 items): at least one labelled item is required."
+        )
+    keep = ~is_missing_label(data, missing_label)
+    item = np.asarray(coo.row, dtype=np.int64)
+    worker = np.asarray(coo.col, dtype=np.int64)
+    if not keep.all():
+        item, worker, data = item[keep], worker[keep], data[keep]
+    return item, worker, data, coo.shape, None
