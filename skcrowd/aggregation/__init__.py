@@ -1,0 +1,15 @@
+"""Truth inference: estimating true labels and worker quality from a crowd.
+
+No torch is imported here: aggregation runs where torch is absent.
+"""
+
+from ._base import BaseAggregator, BaseEMAggregator
+from ._dawid_skene import DawidSkene
+from ._majority_vote import MajorityVote
+
+__all__ = [
+    "BaseAggregator",
+    "BaseEMAggregator",
+    "DawidSkene",
+    "MajorityVote",
+]

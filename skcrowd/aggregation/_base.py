@@ -1,0 +1,354 @@
+"""Shared machinery of the truth-inference estimators (aggregators).
+
+An aggregator is an unsupervised estimator on the crowd label matrix, given
+in the ``X`` position: ``fit(Y)`` estimates each item's true label and each
+worker's parameters; ``predict``/``predict_proba`` apply the fitted worker
+model to the items of any crowd over the same workers (the training crowd
+included). Every model works on the COO view of the crowd
+(:class:`~skcrowd.utils.CrowdMatrix`): its steps are sparse products and
+``bincount`` reductions over the observed labels, never loops over items or
+workers and never a dense ``n_items x n_workers`` array.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils.validation import check_crowd_matrix, is_missing_label
+
+__all__ = ["BaseAggregator", "BaseEMAggregator"]
+
+
+class BaseAggregator(BaseEstimator):
+    """Base class of all aggregators.
+
+    Subclasses implement ``_fit_crowd(crowd, gold)`` (set the fitted
+    attributes and return the posterior ``(n_samples, n_classes)`` of the
+    training items) and ``_posterior(crowd)`` (the posterior of the items of
+    a new crowd under the fitted worker model).
+    """
+
+    _parameter_constraints: dict = {"missing_label": "no_validation"}
+
+    def __init__(self, *, missing_label=np.nan):
+        self.missing_label = missing_label
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        tags.non_deterministic = False
+        return tags
+
+    # -- validation -------------------------------------------------------
+    def _validate_crowd(self, Y, *, reset):
+        """Validate the crowd through the one validator; set or check workers."""
+        if not sp.issparse(Y) and not hasattr(Y, "iloc"):
+            Y = np.asarray(Y)
+            if Y.ndim == 1:
+                Y = Y.reshape(-1, 1)
+        crowd = check_crowd_matrix(
+            Y,
+            missing_label=self.missing_label,
+            classes=None if reset else self.classes_,
+        )
+        # feature names (worker ids of a DataFrame) and the number of workers
+        validate_data(self, Y, reset=reset, skip_check_array=True)
+        return crowd
+
+    def _encode_gold(self, y_gold, crowd):
+        """Codes of the known true labels, ``-1`` where unknown (or None)."""
+        if y_gold is None:
+            return None
+        y_gold = np.asarray(y_gold)
+        if y_gold.ndim != 1 or len(y_gold) != crowd.n_samples:
+            raise ValueError(
+                f"y_gold must be 1-D with one entry per item ({crowd.n_samples}); "
+                f"got shape {y_gold.shape}."
+            )
+        known = ~is_missing_label(y_gold, self.missing_label)
+        gold = np.full(crowd.n_samples, -1, dtype=np.int64)
+        if not known.any():
+            return None
+        values = y_gold[known]
+        if values.dtype.kind == "O" and crowd.classes.dtype.kind != "O":
+            values = values.astype(crowd.classes.dtype)
+        codes = np.clip(np.searchsorted(crowd.classes, values), 0, crowd.n_classes - 1)
+        bad = crowd.classes[codes] != values
+        if np.any(bad):
+            raise ValueError(
+                f"y_gold holds labels that no worker gave: "
+                f"{np.unique(values[bad])[:10].tolist()}; classes are "
+                f"{crowd.classes.tolist()}."
+            )
+        gold[known] = codes
+        return gold
+
+    # -- public API -------------------------------------------------------
+    def fit(self, Y, y=None, *, y_gold=None):
+        """Estimate the true labels of the items and the workers' parameters.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers), or sparse
+            The crowd label matrix (see :func:`skcrowd.utils.check_crowd_matrix`).
+        y : None
+            Ignored; present for API consistency.
+        y_gold : array-like of shape (n_samples,), default=None
+            Known true labels of some items, missing (NaN/None/
+            ``missing_label``) where unknown. They are clamped during
+            inference (semi-supervised EM).
+
+        Returns
+        -------
+        self : object
+            The fitted aggregator.
+        """
+        self._validate_params()
+        crowd = self._validate_crowd(Y, reset=True)
+        self.classes_ = crowd.classes
+        self.n_workers_ = crowd.n_workers
+        gold = self._encode_gold(y_gold, crowd)
+        proba = self._fit_crowd(crowd, gold)
+        self.proba_ = proba
+        self.labels_ = self.classes_[self._argmax(proba)]
+        return self
+
+    def _argmax(self, proba):
+        return np.argmax(proba, axis=1)
+
+    def predict_proba(self, Y):
+        """Posterior of each item's true label under the fitted worker model.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers), or sparse
+            A crowd over the same workers (columns) as the one fitted.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        crowd = self._validate_crowd(Y, reset=False)
+        return self._posterior(crowd)
+
+    def predict(self, Y):
+        """Most probable true label of each item of ``Y``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers), or sparse
+            A crowd over the same workers as the one fitted.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(Y)
+        return self.classes_[self._argmax(proba)]
+
+    def fit_predict(self, Y, y=None, *, y_gold=None):
+        """Fit, then return the estimated true labels ``labels_``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers), or sparse
+            The crowd label matrix.
+        y : None
+            Ignored.
+        y_gold : array-like of shape (n_samples,), default=None
+            Known true labels of some items (see :meth:`fit`).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(Y, y_gold=y_gold).labels_
+
+    def fit_predict_proba(self, Y, y=None, *, y_gold=None):
+        """Fit, then return the posterior ``proba_`` of the training items.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers), or sparse
+            The crowd label matrix.
+        y : None
+            Ignored.
+        y_gold : array-like of shape (n_samples,), default=None
+            Known true labels of some items (see :meth:`fit`).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self.fit(Y, y_gold=y_gold).proba_
+
+    # -- worker report ----------------------------------------------------
+    def _worker_accuracy(self):
+        """Estimated probability that each worker's label is correct."""
+        if hasattr(self, "confusion_"):
+            prior = getattr(self, "class_prior_", None)
+            if prior is None:
+                prior = np.full(len(self.classes_), 1 / len(self.classes_))
+            return np.einsum("k,wkk->w", prior, self.confusion_)
+        if hasattr(self, "skill_"):
+            return np.asarray(self.skill_, dtype=float)
+        return np.full(self.n_workers_, np.nan)
+
+    def worker_report(self):
+        """Per-worker summary of the fitted model.
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            One row per worker (indexed by the worker names when the crowd
+            was a DataFrame): ``n_labels`` given, ``agreement`` with the
+            estimated true labels, ``accuracy`` (the model's estimate of the
+            probability that the worker's label is correct), and, for models
+            with a confusion matrix, ``confusion`` (a ``K x K`` array, rows the
+            true class, columns the given label).
+        """
+        import pandas as pd
+
+        check_is_fitted(self)
+        data = {
+            "n_labels": self._n_labels_,
+            "agreement": self._agreement_,
+            "accuracy": self._worker_accuracy(),
+        }
+        if hasattr(self, "confusion_"):
+            data["confusion"] = list(self.confusion_)
+        index = getattr(self, "feature_names_in_", None)
+        return pd.DataFrame(data, index=pd.Index(index, name="worker")
+                            if index is not None else None)
+
+    def _record_worker_stats(self, crowd, proba):
+        """Labels given and agreement with the estimated labels, per worker."""
+        n = crowd.labels_per_worker()
+        hit = (self._argmax(proba)[crowd.item] == crowd.label).astype(float)
+        agree = np.bincount(crowd.worker, weights=hit, minlength=crowd.n_workers)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self._agreement_ = np.where(n > 0, agree / np.maximum(n, 1), np.nan)
+        self._n_labels_ = n
+
+
+def vote_proba(crowd, weights=None, gold=None):
+    """(Weighted) vote fractions per item, one-hot where gold is known."""
+    votes = crowd.vote_counts(weights).toarray()
+    total = votes.sum(axis=1, keepdims=True)
+    proba = np.divide(
+        votes,
+        total,
+        out=np.full_like(votes, 1.0 / crowd.n_classes),
+        where=total > 0,
+    )
+    return clamp_gold(proba, gold)
+
+
+def clamp_gold(proba, gold):
+    """Set the posterior of the items with known labels to one-hot."""
+    if gold is None:
+        return proba
+    known = gold >= 0
+    if known.any():
+        proba[known] = 0.0
+        proba[np.flatnonzero(known), gold[known]] = 1.0
+    return proba
+
+
+def normalize_log(joint):
+    """Normalise per-item log joint probabilities; return (proba, log evidence)."""
+    log_evidence = logsumexp(joint, axis=1)
+    proba = np.exp(joint - log_evidence[:, None])
+    return proba, log_evidence
+
+
+class BaseEMAggregator(BaseAggregator):
+    """EM (or coordinate-ascent) aggregators sharing one loop.
+
+    Subclasses implement
+
+    - ``_init_params(crowd)``: any per-fit precomputation, returned as a
+      dict ``state`` passed to the other hooks;
+    - ``_m_step(crowd, proba, state)``: the parameters maximising the
+      expected complete-data log-likelihood (plus log-prior) given the
+      posterior ``proba``;
+    - ``_e_step(crowd, params, state)``: the log joint ``log p(t_i = k,
+      labels of i)`` of shape ``(n_samples, n_classes)``;
+    - ``_log_prior(params)``: the parameters' log-prior (0 for plain ML),
+      so that the objective the loop reports is the one that EM increases;
+    - ``_set_fitted(params, state)``: the public fitted attributes.
+
+    The loop starts from the (soft) majority vote, clamps items with known
+    gold labels, stops when the per-label change of the objective falls
+    below ``tol`` or after ``max_iter`` iterations, and records
+    ``log_likelihood_`` (the objective after each iteration) and ``n_iter_``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAggregator._parameter_constraints,
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def _fit_crowd(self, crowd, gold):
+        state = self._init_params(crowd)
+        proba = self._initial_proba(crowd, gold, state)
+        history = []
+        params = None
+        for _ in range(self.max_iter):
+            params = self._m_step(crowd, proba, state)
+            joint = self._e_step(crowd, params, state)
+            proba, log_evidence = normalize_log(joint)
+            if gold is not None and (gold >= 0).any():
+                known = np.flatnonzero(gold >= 0)
+                log_evidence[known] = joint[known, gold[known]]
+                proba = clamp_gold(proba, gold)
+            objective = float(log_evidence.sum() + self._log_prior(params, state))
+            history.append(objective)
+            if (
+                len(history) > 1
+                and abs(history[-1] - history[-2]) <= self.tol * crowd.n_labels
+            ):
+                break
+        self.n_iter_ = len(history)
+        self.log_likelihood_ = np.asarray(history)
+        self._params_ = params
+        self._set_fitted(params, state)
+        self._record_worker_stats(crowd, proba)
+        return proba
+
+    def _initial_proba(self, crowd, gold, state):
+        return vote_proba(crowd, gold=gold)
+
+    def _posterior(self, crowd):
+        state = self._init_params(crowd)
+        joint = self._e_step(crowd, self._params_, state)
+        return normalize_log(joint)[0]
+
+    def _log_prior(self, params, state):
+        return 0.0
+
+
+def worker_label_item_matrix(crowd):
+    """Sparse counts ``C[w * K + l, i]`` of worker ``w`` giving label ``l`` to item ``i``."""
+    k = crowd.n_classes
+    return sp.csr_array(
+        (
+            np.ones(crowd.n_labels),
+            (crowd.worker * k + crowd.label, crowd.item),
+        ),
+        shape=(crowd.n_workers * k, crowd.n_samples),
+    )
