@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -47,15 +48,25 @@ class BaseAggregator(BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.string = True
         tags.target_tags.required = False
-        tags.non_deterministic = False
+        # aggregators predict class labels (multiclass, one per item)
+        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
         return tags
 
     # -- validation -------------------------------------------------------
     def _validate_crowd(self, Y, *, reset):
         """Validate the crowd through the one validator; set or check workers."""
-        if not sp.issparse(Y) and not hasattr(Y, "iloc"):
+        if hasattr(Y, "iloc") and getattr(Y, "ndim", 2) == 1:  # pandas Series
+            Y = Y.to_frame()
+        elif not sp.issparse(Y):
             Y = np.asarray(Y)
             if Y.ndim == 1:
+                if not reset and self.n_workers_ != 1:
+                    raise ValueError(
+                        "Expected 2D array, got 1D array instead: a crowd of one "
+                        f"worker, but {type(self).__name__} was fitted on "
+                        f"{self.n_workers_} workers. Reshape your data with "
+                        "Y.reshape(1, -1) if it is one item."
+                    )
                 Y = Y.reshape(-1, 1)
         crowd = check_crowd_matrix(
             Y,
@@ -343,7 +354,7 @@ class BaseEMAggregator(BaseAggregator):
 
 
 def worker_label_item_matrix(crowd):
-    """Sparse counts ``C[w * K + l, i]`` of worker ``w`` giving label ``l`` to item ``i``."""
+    """Sparse counts ``C[w * K + l, i]``: worker w gave label l to item i."""
     k = crowd.n_classes
     return sp.csr_array(
         (

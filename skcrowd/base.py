@@ -1,0 +1,94 @@
+"""Mixins shared by the supervised crowd estimators.
+
+``CrowdClassifierMixin`` gives crowd-aware validation of ``(X, Y)`` and the
+``score`` of a classifier trained from a crowd (DESIGN.md §3.6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_consistent_length, validate_data
+
+from .utils.validation import check_crowd_matrix
+
+__all__ = ["CrowdClassifierMixin", "crowd_agreement_score"]
+
+
+def crowd_agreement_score(y_pred, Y, *, missing_label=np.nan, sample_weight=None):
+    """Fraction of the observed crowd labels that equal their item's prediction.
+
+    For a 1-D ``Y`` (one label per item) this is the accuracy.
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    Y : array-like of shape (n_samples, n_workers) or (n_samples,), or sparse
+        The crowd label matrix.
+    missing_label : scalar, default=np.nan
+        Marker of a missing label.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each item (each of its labels gets it).
+
+    Returns
+    -------
+    score : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcrowd.base import crowd_agreement_score
+    >>> crowd_agreement_score([0, 1], np.array([[0, 1], [1, np.nan]]))
+    0.666...
+    """
+    y_pred = np.asarray(y_pred)
+    crowd = check_crowd_matrix(Y, missing_label=missing_label, n_samples=len(y_pred))
+    hit = crowd.classes[crowd.label] == y_pred[crowd.item]
+    weights = None if sample_weight is None else np.asarray(sample_weight)[crowd.item]
+    return float(np.average(hit, weights=weights))
+
+
+class CrowdClassifierMixin(ClassifierMixin):
+    """Mixin for classifiers trained from a crowd label matrix.
+
+    ``score(X, Y)`` is the accuracy for a 1-D ``Y`` and, for a crowd, the
+    agreement of the predictions with the observed crowd labels (the mean
+    over labels, so items with more labels weigh more). To score against
+    gold labels use :func:`skcrowd.metrics.make_gold_scorer`.
+    """
+
+    def _validate_crowd_data(self, X, Y, *, reset, **check_params):
+        """Validate features and crowd together; return ``(X, crowd)``."""
+        if Y is not None:
+            check_consistent_length(X, Y)
+        X = validate_data(self, X, reset=reset, **check_params)
+        crowd = check_crowd_matrix(
+            Y, missing_label=self.missing_label, n_samples=X.shape[0], input_name="y"
+        )
+        return X, crowd
+
+    def score(self, X, y, sample_weight=None):
+        """Agreement of the predictions with the (crowd) labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_workers)
+            True labels, or a crowd label matrix with missing entries.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy for 1-D ``y``; for a crowd, the fraction of observed
+            labels that equal their item's prediction.
+        """
+        return crowd_agreement_score(
+            self.predict(X),
+            y,
+            missing_label=self.missing_label,
+            sample_weight=sample_weight,
+        )
