@@ -1,0 +1,14 @@
+"""Simulated crowds and the real crowdsourced datasets bundled with skcrowd.
+
+``make_*`` / ``simulate_*`` functions generate crowds from known worker
+models; ``load_*`` functions read the small real datasets shipped in
+``skcrowd/datasets/data`` (no download at run time). Nothing here imports
+torch.
+"""
+
+from ._base import load_music, load_truth_inference
+
+__all__ = [
+    "load_music",
+    "load_truth_inference",
+]
