@@ -55,8 +55,9 @@ class BaseAggregator(BaseEstimator):
     # -- validation -------------------------------------------------------
     def _validate_crowd(self, Y, *, reset):
         """Validate the crowd through the one validator; set or check workers."""
-        if hasattr(Y, "iloc") and getattr(Y, "ndim", 2) == 1:  # pandas Series
-            Y = Y.to_frame()
+        if hasattr(Y, "iloc"):  # pandas: keep the columns as worker names
+            if Y.ndim == 1:
+                Y = Y.to_frame()
         elif not sp.issparse(Y):
             Y = np.asarray(Y)
             if Y.ndim == 1:
