@@ -7,8 +7,11 @@ torch.
 """
 
 from ._base import load_music, load_truth_inference
+from ._simulate import make_crowd_classification, simulate_crowd
 
 __all__ = [
     "load_music",
     "load_truth_inference",
+    "make_crowd_classification",
+    "simulate_crowd",
 ]

@@ -191,6 +191,7 @@ def test_loaders_do_not_import_torch():
         "import sys\n"
         "import skcrowd.datasets as d\n"
         "d.load_music(); d.load_truth_inference('bluebirds', sparse=True)\n"
+        "d.make_crowd_classification(n_samples=20, instance_dependent=0.5)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
