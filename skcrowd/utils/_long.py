@@ -3,6 +3,8 @@ crowd label matrix."""
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -21,7 +23,12 @@ def _column(data, name, what):
                 f"The {what} column {name!r} is missing; columns are {columns}."
             )
         col = data[name]
-        return np.asarray(col.to_numpy() if hasattr(col, "to_numpy") else col)
+        if hasattr(col, "to_numpy"):
+            # a nullable pandas column (Int64...) holding NA as objects: its
+            # plain to_numpy() would turn integer labels into floats
+            as_object = not isinstance(col.dtype, np.dtype) and col.isna().any()
+            return np.asarray(col.to_numpy(dtype=object if as_object else None))
+        return _ids(col)
     raise ValueError(
         "data must be a DataFrame, a dict of columns, or None with arrays given "
         "as task=, worker=, label=."
@@ -37,10 +44,22 @@ def _factorize(values, what):
     try:
         uniques, codes = np.unique(values, return_inverse=True)
     except TypeError:
-        # mixed int/str ids: order by their string form, keep them distinct
-        keys = np.array([f"{type(v).__name__}:{v}" for v in values])
-        _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
-        uniques = values[first]
+        # mixed int/str ids: the numbers first (in numeric order, so 1 and
+        # np.int64(1) are one id), then the strings (sorted); 1 and "1" differ
+        is_str = np.fromiter(
+            (isinstance(v, str) for v in values), dtype=bool, count=len(values)
+        )
+        try:
+            num_u, num_c = np.unique(values[~is_str], return_inverse=True)
+            str_u, str_c = np.unique(values[is_str], return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(f"{what} ids cannot be ordered: {exc}") from None
+        uniques = np.empty(len(num_u) + len(str_u), dtype=object)
+        uniques[: len(num_u)] = num_u
+        uniques[len(num_u) :] = str_u
+        codes = np.empty(len(values), dtype=np.int64)
+        codes[~is_str] = num_c.ravel()
+        codes[is_str] = len(num_u) + str_c.ravel()
     return uniques, codes.ravel().astype(np.int64)
 
 
@@ -79,12 +98,16 @@ def crowd_matrix_from_long(
     Returns
     -------
     Y : ndarray of shape (n_tasks, n_workers) or csr_array
-        The crowd label matrix. Dense: the original labels (object dtype for
-        strings, float with ``missing_label`` otherwise). Sparse: label codes.
+        The crowd label matrix. Dense: the original labels, ``missing_label``
+        elsewhere (object dtype for strings or a non-numeric marker such as
+        ``None`` or ``""``; otherwise the labels' dtype promoted with the
+        marker's, e.g. float for NaN). Sparse: label codes.
     tasks : ndarray of shape (n_tasks,)
-        The task id of each row of ``Y`` (sorted).
+        The task id of each row of ``Y`` (sorted; with mixed int/str ids the
+        numbers come first, then the strings). Only tasks with an observed
+        label appear.
     workers : ndarray of shape (n_workers,)
-        The worker id of each column of ``Y`` (sorted).
+        The worker id of each column of ``Y`` (sorted likewise).
     classes : ndarray of shape (n_classes,)
         The sorted labels; for ``sparse=True`` the stored codes index them.
 
@@ -102,9 +125,16 @@ def crowd_matrix_from_long(
     (array(['t1', 't2'], dtype=object), array([7, 9]))
     """
     if duplicates not in _DUPLICATES:
-        raise ValueError(f"duplicates must be one of {_DUPLICATES}; got {duplicates!r}.")
+        raise ValueError(
+            f"duplicates must be one of {_DUPLICATES}; got {duplicates!r}."
+        )
     if data is None:
-        arrays = [np.asarray(task), np.asarray(worker), np.asarray(label)]
+        arrays = [_ids(task), _ids(worker), _ids(label)]
+        if any(a.ndim != 1 for a in arrays):
+            raise ValueError(
+                "With data=None, task, worker and label must be 1-D arrays; got "
+                f"shapes {[a.shape for a in arrays]}."
+            )
         lengths = {len(a) for a in arrays}
         if len(lengths) != 1:
             raise ValueError(
@@ -136,7 +166,9 @@ def crowd_matrix_from_long(
         if duplicates == "raise":
             cells, counts = np.unique(cell, return_counts=True)
             bad = cells[counts > 1][:5]
-            pairs = [(tasks[c // n_workers], workers[c % n_workers]) for c in bad]
+            bad_tasks = tasks[bad // n_workers].tolist()
+            bad_workers = workers[bad % n_workers].tolist()
+            pairs = list(zip(bad_tasks, bad_workers, strict=True))
             raise ValueError(
                 f"{len(cell) - len(first)} duplicated (task, worker) pairs, e.g. "
                 f"{pairs}: a worker labelled the same task twice. Pass "
@@ -155,21 +187,14 @@ def crowd_matrix_from_long(
             (crowd.label, (ti, wi)), shape=(n_tasks, n_workers), dtype=np.int64
         )
         return Y, tasks, workers, classes
-    if classes.dtype.kind in "OUS":
+    if classes.dtype.kind in "OUS" or not isinstance(missing_label, Real):
+        # string labels, or a non-numeric marker (None, "", pandas.NA)
         Y = np.full((n_tasks, n_workers), missing_label, dtype=object)
     else:
-        dtype = np.result_type(classes.dtype, np.float64 if _is_nan(missing_label)
-                               else np.asarray(missing_label).dtype)
+        dtype = np.result_type(classes.dtype, np.asarray(missing_label).dtype)
         Y = np.full((n_tasks, n_workers), missing_label, dtype=dtype)
     Y[ti, wi] = classes[crowd.label]
     return Y, tasks, workers, classes
-
-
-def _is_nan(x):
-    try:
-        return bool(np.isnan(x))
-    except TypeError:
-        return False
 
 
 def crowd_matrix_to_long(
@@ -213,8 +238,8 @@ def crowd_matrix_to_long(
 
     names = ("task", "worker", "label") if names is None else tuple(names)
     crowd = check_crowd_matrix(Y, missing_label=missing_label)
-    tasks = np.arange(crowd.n_samples) if tasks is None else np.asarray(tasks)
-    workers = np.arange(crowd.n_workers) if workers is None else np.asarray(workers)
+    tasks = np.arange(crowd.n_samples) if tasks is None else _ids(tasks)
+    workers = np.arange(crowd.n_workers) if workers is None else _ids(workers)
     if len(tasks) != crowd.n_samples or len(workers) != crowd.n_workers:
         raise ValueError(
             f"tasks/workers have lengths {len(tasks)}/{len(workers)} but Y has "
@@ -234,3 +259,12 @@ def crowd_matrix_to_long(
             names[2]: labels,
         }
     )
+
+
+def _ids(ids):
+    """Ids (or labels) as an array; a list mixing strings with ints or NaN
+    stays objects (numpy would turn the ints and NaN into strings)."""
+    if isinstance(ids, np.ndarray):
+        return ids
+    arr = np.asarray(ids)
+    return np.asarray(ids, dtype=object) if arr.dtype.kind == "U" else arr

@@ -17,7 +17,8 @@ __all__ = ["CrowdMatrix", "check_crowd_matrix", "is_missing_label"]
 
 
 def _is_scalar_nan(x):
-    return isinstance(x, Real) and not isinstance(x, bool) and np.isnan(x)
+    # x != x, not np.isnan: Python ints beyond int64 must not raise
+    return isinstance(x, Real) and not isinstance(x, bool) and bool(x != x)
 
 
 def is_missing_label(values, missing_label=np.nan):
@@ -55,15 +56,24 @@ def is_missing_label(values, missing_label=np.nan):
         ).reshape(values.shape)
     else:
         mask = np.zeros(values.shape, dtype=bool)
-    if missing_label is not None and not _is_scalar_nan(missing_label):
-        if values.dtype.kind in "iufb" and not isinstance(missing_label, Real):
-            return mask  # a string marker can't occur in a numeric array
-        if values.dtype.kind in "US" and not isinstance(missing_label, str):
-            return mask
+    if _object_is_missing(missing_label):
+        return mask  # None, NaN, pandas.NA: already covered above
+    if values.dtype.kind in "iufb" and not isinstance(missing_label, Real):
+        return mask  # a string marker can't occur in a numeric array
+    if values.dtype.kind in "US" and not isinstance(missing_label, str):
+        return mask
+    if values.dtype.kind == "O":
+        # compare only the present values: ``pandas.NA == x`` is NA, not a bool
+        present = ~mask
         with np.errstate(invalid="ignore"):
-            equal = np.asarray(values == missing_label)
-        if equal.shape == values.shape:
-            mask |= equal.astype(bool)
+            equal = np.asarray(values[present] == missing_label)
+        if equal.shape == (int(present.sum()),):
+            mask[present] = equal.astype(bool)
+        return mask
+    with np.errstate(invalid="ignore"):
+        equal = np.asarray(values == missing_label)
+    if equal.shape == values.shape:
+        mask |= equal.astype(bool)
     return mask
 
 
@@ -144,10 +154,34 @@ class CrowdMatrix:
         )
 
     def subset(self, rows):
-        """The crowd restricted to the items ``rows`` (indices), renumbered."""
+        """The crowd restricted to the items ``rows``, renumbered.
+
+        ``rows`` are integer indices (negative ones count from the end,
+        repeats repeat the item) or a boolean mask of length ``n_samples``;
+        like numpy indexing, anything else raises ``IndexError``.
+        """
         rows = np.asarray(rows)
+        n = self.n_samples
+        if rows.ndim != 1:
+            raise IndexError(f"rows must be 1-D; got shape {rows.shape}.")
         if rows.dtype == bool:
+            if len(rows) != n:
+                raise IndexError(f"boolean mask of length {len(rows)} for {n} items.")
             rows = np.flatnonzero(rows)
+        elif rows.size == 0:
+            rows = rows.astype(np.int64)
+        elif rows.dtype.kind not in "iu":
+            raise IndexError(
+                f"rows must be integer indices or a boolean mask; got {rows.dtype}."
+            )
+        else:
+            rows = rows.astype(np.int64)
+            bad = (rows < -n) | (rows >= n)
+            if bad.any():
+                raise IndexError(
+                    f"rows {rows[bad][:5].tolist()} out of bounds for {n} items."
+                )
+            rows = np.where(rows < 0, rows + n, rows)
         order = np.argsort(self.item, kind="stable")
         sorted_item = self.item[order]
         starts = np.searchsorted(sorted_item, rows, side="left")
@@ -170,8 +204,9 @@ def _check_label_type(observed):
     """Raise the one ValueError for labels that can't be class labels."""
     from sklearn.utils.multiclass import type_of_target
 
+    has_str = False
     if observed.dtype.kind == "O":
-        kinds = {type(v) for v in observed[: 10_000]}
+        kinds = {type(v) for v in observed}
         has_str = any(issubclass(k, str) for k in kinds)
         has_other = any(not issubclass(k, str) for k in kinds)
         if has_str and has_other:
@@ -179,7 +214,10 @@ def _check_label_type(observed):
                 "Crowd labels mix strings and numbers "
                 f"({sorted(k.__name__ for k in kinds)}); use one label type."
             )
-    if observed.dtype.kind in "fc" or observed.dtype.kind == "O":
+    if observed.dtype.kind == "S":
+        raise ValueError("Crowd labels are bytes; decode them to str (or use ints).")
+    # (complex labels are rejected by type_of_target below)
+    if observed.dtype.kind == "f" or (observed.dtype.kind == "O" and not has_str):
         try:
             finite = np.isfinite(observed.astype(np.float64, copy=False))
         except (TypeError, ValueError):
@@ -210,14 +248,14 @@ def check_crowd_matrix(
         a crowd of one worker. For a ``scipy.sparse`` matrix the *stored*
         entries are the observed labels (explicit zeros included) and the
         cells that are not stored are missing; the matrix is never
-        densified.
+        densified, and a cell stored twice is an error.
     missing_label : scalar, default=np.nan
         Marker of a missing label, besides ``NaN``/``None``/``pandas.NA``. It
         must not be a real label value.
     classes : array-like, default=None
-        Known classes to encode against. ``None`` uses the sorted set of
-        observed labels; with ``classes`` given, a label outside them is an
-        error.
+        Known classes to encode against, in any order: the codes index them
+        as given. ``None`` uses the sorted set of observed labels; with
+        ``classes`` given, a label outside them is an error.
     n_samples : int, default=None
         Expected number of items (rows), e.g. the length of ``X``.
     input_name : str, default="Y"
@@ -232,9 +270,9 @@ def check_crowd_matrix(
     Raises
     ------
     ValueError
-        If ``Y`` has no observed label, holds continuous, infinite or mixed
-        str/number labels, has more than two dimensions, or its number of
-        rows differs from ``n_samples``.
+        If ``Y`` has no observed label, holds continuous, infinite, bytes or
+        mixed str/number labels, has more than two dimensions, stores a sparse
+        cell twice, or its number of rows differs from ``n_samples``.
 
     Examples
     --------
@@ -248,8 +286,10 @@ def check_crowd_matrix(
     array([[ 0,  1, -1],
            [ 1,  1,  1],
            [-1,  2,  2]])
-    >>> crowd.item, crowd.worker, crowd.label
-    (array([0, 0, 1, 1, 1, 2, 2]), array([0, 1, 0, 1, 2, 1, 2]), array([0, 1, 1, 1, 1, 2, 2]))
+    >>> crowd.item, crowd.worker
+    (array([0, 0, 1, 1, 1, 2, 2]), array([0, 1, 0, 1, 2, 1, 2]))
+    >>> crowd.label
+    array([0, 1, 1, 1, 1, 2, 2])
     """
     if Y is None:
         raise ValueError(f"{input_name} is None: a crowd label matrix is required.")
@@ -282,9 +322,21 @@ def check_crowd_matrix(
             ) from None
     else:
         classes = np.asarray(classes)
-        label = np.searchsorted(classes, observed)
-        label = np.clip(label, 0, len(classes) - 1)
-        unknown = classes[label] != observed
+        if classes.ndim != 1 or len(classes) == 0:
+            raise ValueError(
+                f"classes must be a non-empty 1-D array; got shape {classes.shape}."
+            )
+        try:
+            sorter = np.argsort(classes, kind="stable")
+            pos = np.searchsorted(classes, observed, sorter=sorter)
+            label = sorter[np.clip(pos, 0, len(classes) - 1)]
+            unknown = np.asarray(classes[label] != observed)
+        except TypeError as exc:
+            raise ValueError(
+                f"{input_name} labels cannot be compared with the classes "
+                f"{classes.tolist()}: {exc}"
+            ) from None
+        unknown = np.broadcast_to(unknown, observed.shape)
         if np.any(unknown):
             raise ValueError(
                 f"{input_name} holds labels not among the known classes "
@@ -311,7 +363,13 @@ def check_crowd_matrix(
 def _dense_observed(Y, missing_label, input_name):
     if hasattr(Y, "to_numpy") and hasattr(Y, "dtypes"):  # pandas
         Y = Y.to_numpy(dtype=object if _pandas_has_extension(Y) else None)
-    Y = np.asarray(Y)
+    if isinstance(Y, np.ndarray):
+        Y = np.asarray(Y)
+    else:
+        # a list mixing strings and NaN/None: keep NaN a NaN (numpy would
+        # make it the string 'nan', a label)
+        arr = np.asarray(Y)
+        Y = np.asarray(Y, dtype=object) if arr.dtype.kind == "U" else arr
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
     if Y.ndim != 2:
@@ -344,8 +402,16 @@ def _pandas_has_extension(df):
 
 def _tighten_object(observed):
     """Give object arrays of plain numbers a numeric dtype (str stays object)."""
-    if all(isinstance(v, str) for v in observed[:1000]):
-        return observed
+    kinds = {type(v) for v in observed}
+    if any(issubclass(k, str) for k in kinds):
+        return observed  # strings (or a str/number mix, rejected later)
+    if all(issubclass(k, (bool, np.bool_)) for k in kinds):
+        return observed.astype(bool)  # e.g. a nullable "boolean" column
+    if all(issubclass(k, (int, np.integer)) for k in kinds):
+        try:
+            return observed.astype(np.int64)  # exact, unlike a float round trip
+        except OverflowError:
+            return observed
     try:
         as_num = observed.astype(np.float64)
     except (TypeError, ValueError):
@@ -369,8 +435,20 @@ def _sparse_observed(Y, missing_label, input_name):
             f"{input_name} is empty (0 items): at least one labelled item is required."
         )
     keep = ~is_missing_label(data, missing_label)
-    item = np.asarray(coo.row, dtype=np.int64)
-    worker = np.asarray(coo.col, dtype=np.int64)
+    # copies: the CrowdMatrix must not share memory with the caller's matrix
+    item = np.array(coo.row, dtype=np.int64)
+    worker = np.array(coo.col, dtype=np.int64)
     if not keep.all():
         item, worker, data = item[keep], worker[keep], data[keep]
+    if len(item) > 1 and not getattr(Y, "has_canonical_format", False):
+        order = np.lexsort((worker, item))
+        dup = (np.diff(item[order]) == 0) & (np.diff(worker[order]) == 0)
+        if dup.any():
+            where = order[1:][dup][:5]
+            pairs = list(zip(item[where].tolist(), worker[where].tolist(), strict=True))
+            raise ValueError(
+                f"Sparse {input_name} stores {int(dup.sum())} duplicate entries "
+                f"for the same (item, worker) cells, e.g. {pairs}: a cell holds "
+                "one label. Keep one entry per cell."
+            )
     return item, worker, data, coo.shape, None
