@@ -1,0 +1,393 @@
+"""CrowdClassifier: a classifier and a model of every worker, trained jointly."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..base import CrowdClassifierMixin
+from ..nn._net import BaseNeuralEstimator
+from ..nn._target import padded_crowd_target
+from ..utils.validation import check_crowd_matrix
+
+__all__ = ["CrowdClassifier", "CROWD_MODEL_NAMES"]
+
+#: The crowd models accepted by ``CrowdClassifier(crowd_model=...)``.
+CROWD_MODEL_NAMES = (
+    "crowdlayer-mw",
+    "crowdlayer-vw",
+    "crowdlayer-vb",
+    "crowdlayer-vw+b",
+    "speelfc",
+    "tracereg",
+    "geocrowdnet-f",
+    "geocrowdnet-w",
+    "conal",
+    "instance",
+    "em",
+)
+
+
+class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
+    """End-to-end learning from crowds: a neural classifier and worker models.
+
+    A network (the default MLP or a user ``torch.nn.Module``) gives each item
+    a class distribution; a crowd model maps it to each worker's label
+    distribution, and both are trained jointly on the observed crowd labels,
+    so the classifier learns the truth rather than the noise. Training is
+    done by a skorch net (``net_``) on ``device``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        The backbone producing a representation of shape ``(batch, d)`` from a
+        batch of ``X`` (a linear class head is added on top). ``None`` uses an
+        MLP with ``hidden_units`` and ``dropout``. A class is instantiated
+        with ``module_params``; an instance is copied, never trained in place.
+    crowd_model : str, default="crowdlayer-mw"
+        The model of the workers, one of
+        ``"crowdlayer-mw"``, ``"crowdlayer-vw"``, ``"crowdlayer-vb"``,
+        ``"crowdlayer-vw+b"`` (Rodrigues & Pereira, AAAI 2018);
+        ``"speelfc"`` (marginal likelihood over the true class, Chen et al.,
+        IJCAI 2020); ``"tracereg"`` (Tanno et al., CVPR 2019);
+        ``"geocrowdnet-f"``, ``"geocrowdnet-w"`` (Ibrahim et al., ICLR 2023);
+        ``"conal"`` (Chu et al., AAAI 2021); ``"instance"`` (instance- and
+        worker-dependent low-rank confusion from worker embeddings, the
+        MaDL / Annot-Mix family); ``"em"`` (Raykar et al., JMLR 2010, with
+        the network as classifier). See :mod:`skcrowd.nn._crowd_models`.
+    hidden_units : tuple of int, default=(100,)
+        Hidden layers of the default MLP.
+    dropout : float, default=0.0
+        Dropout of the default MLP.
+    module_params : dict, default=None
+        Keyword arguments to instantiate a ``module`` class.
+    reg : float, default=None
+        Strength of the crowd model's regulariser (trace for ``tracereg``,
+        log-determinant for ``geocrowdnet-*``, confusion distance for
+        ``conal``, embedding penalty for ``instance``); ``None`` takes the
+        model's default.
+    confusion_rank : int, default=None
+        For the confusion-matrix models: ``None`` gives each worker a full
+        ``K x K`` matrix; an int gives a shared matrix plus a per-worker
+        diagonal and rank-``confusion_rank`` part, whose size grows as
+        ``K * rank`` per worker instead of ``K^2`` (for many classes). For
+        ``"instance"`` it is the rank of the instance-dependent part.
+    class_prior_correction : bool, default=False
+        Train with logits shifted by the log class prior (estimated by
+        majority vote) and predict with the plain logits (logit adjustment,
+        Menon et al., ICLR 2021): better balanced accuracy on long tails.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=100
+        Number of training epochs.
+    batch_size : int, default=64
+        Mini-batch size (``None``: the whole data set).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or callable, default="adam"
+        Torch optimizer (class or name).
+    weight_decay : float, default=0.0
+        Weight decay of the optimizer.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the shuffling and dropout (inside
+        ``torch.random.fork_rng``: the global torch RNG is left untouched).
+    missing_label : scalar, default=np.nan
+        Marker of a missing crowd label.
+    validation_fraction : float, default=None
+        Fraction of the items held out to monitor the validation loss (the
+        crowd likelihood of their labels). ``None``: train on all.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, and keep the best weights.
+    n_iter_no_change : int, default=10
+        Patience of early stopping.
+    callbacks : list of skorch callbacks, default=None
+        Extra callbacks, e.g. ``[("cp", Checkpoint(...))]``.
+    verbose : int, default=0
+        Print skorch's epoch table and a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The crowd's classes.
+    n_workers_ : int
+        Number of workers.
+    n_features_in_ : int
+        Number of features.
+    worker_confusion_ : ndarray of shape (n_workers, n_classes, n_classes)
+        Estimated confusion of each worker (rows the true class), averaged
+        over the training items for instance-dependent models.
+    worker_reliability_ : ndarray of shape (n_workers,)
+        Estimated probability that each worker's label is correct (the
+        confusion's diagonal weighted by the predicted class frequencies).
+    net_ : skorch.NeuralNet
+        The trained net.
+    history_ : skorch.History
+        Training history (``train_loss`` per epoch, ``valid_loss`` too with a
+        validation fraction).
+
+    Examples
+    --------
+    >>> from skcrowd.classification import CrowdClassifier
+    >>> from skcrowd.datasets import make_crowd_classification
+    >>> X, Y, y_true = make_crowd_classification(
+    ...     n_samples=300, n_workers=5, random_state=0)
+    >>> clf = CrowdClassifier(max_epochs=30, random_state=0).fit(X, Y)
+    >>> clf.predict_proba(X).shape, clf.worker_confusion_.shape
+    ((300, 3), (5, 3, 3))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "crowd_model": [StrOptions(set(CROWD_MODEL_NAMES))],
+        "hidden_units": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "module_params": [dict, None],
+        "reg": [Interval(Real, 0, None, closed="left"), None],
+        "confusion_rank": [Interval(Integral, 1, None, closed="left"), None],
+        "class_prior_correction": ["boolean"],
+        "missing_label": "no_validation",
+    }
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        crowd_model="crowdlayer-mw",
+        hidden_units=(100,),
+        dropout=0.0,
+        module_params=None,
+        reg=None,
+        confusion_rank=None,
+        class_prior_correction=False,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=64,
+        optimizer="adam",
+        weight_decay=0.0,
+        device="cpu",
+        random_state=None,
+        missing_label=np.nan,
+        validation_fraction=None,
+        early_stopping=False,
+        n_iter_no_change=10,
+        callbacks=None,
+        verbose=0,
+    ):
+        self.module = module
+        self.crowd_model = crowd_model
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.module_params = module_params
+        self.reg = reg
+        self.confusion_rank = confusion_rank
+        self.class_prior_correction = class_prior_correction
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.missing_label = missing_label
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    # -- fitting ------------------------------------------------------------
+    def fit(self, X, y):
+        """Train the classifier and the worker models on a crowd.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features (converted to float32).
+        y : array-like of shape (n_samples, n_workers) or (n_samples,), or sparse
+            The crowd label matrix (missing: NaN/None/``missing_label``); a
+            1-D ``y`` is a single worker.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        X, crowd = self._validate_crowd_data(X, y, reset=True, dtype=np.float32)
+        self.classes_ = crowd.classes
+        self.n_workers_ = crowd.n_workers
+        target = padded_crowd_target(crowd)
+        self._fit_net(X, target, crowd=crowd)
+        self._set_worker_estimates(X)
+        return self
+
+    def _crowd_model_class(self):
+        from ..nn._crowd_models import CROWD_MODELS
+
+        return CROWD_MODELS[self.crowd_model]
+
+    def _build_module(self, X, target, *, crowd):
+        import torch
+
+        from ..nn._modules import CrowdNetModule, resolve_backbone
+
+        backbone = resolve_backbone(
+            self.module,
+            X.shape[1],
+            self.hidden_units,
+            self.dropout,
+            **(self.module_params or {}),
+        )
+        model_class = self._crowd_model_class()
+        reg = model_class.default_reg if self.reg is None else self.reg
+        n_classes, n_workers = crowd.n_classes, crowd.n_workers
+
+        def crowd_model_factory(rep_size):
+            return model_class(
+                n_classes, n_workers, rep_size, reg=reg, rank=self.confusion_rank
+            )
+
+        log_prior = None
+        if self.class_prior_correction:
+            counts = np.bincount(crowd.label, minlength=n_classes) + 1.0
+            log_prior = torch.as_tensor(
+                np.log(counts / counts.sum()), dtype=torch.float32
+            )
+        return CrowdNetModule.build(
+            backbone,
+            torch.as_tensor(X[: min(len(X), 8)]),
+            n_classes,
+            crowd_model_factory,
+            log_prior=log_prior,
+        )
+
+    def _set_worker_estimates(self, X):
+        import torch
+
+        crowd_model = self.net_.module_.crowd_model
+        logits, rep = self._forward(X)
+        with torch.no_grad():
+            crowd_model = crowd_model.to("cpu")
+            if crowd_model.instance_dependent:
+                conf = crowd_model.mean_confusion(rep)
+            else:
+                conf = crowd_model.confusion()
+            crowd_model.to(self.device)
+        conf = conf.detach().numpy().astype(np.float64)
+        prior = torch.softmax(logits, dim=1).mean(dim=0).numpy().astype(np.float64)
+        self.worker_confusion_ = conf
+        self.worker_reliability_ = np.einsum("k,wkk->w", prior, conf)
+
+    # -- prediction ---------------------------------------------------------
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float32)
+
+    def predict_proba(self, X):
+        """Probability of each true class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        import torch
+
+        X = self._check_X(X)
+        logits, _ = self._forward(X)
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Most probable true class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_worker_proba(self, X, workers=None):
+        """Each worker's predicted label distribution on each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        workers : array-like of int, default=None
+            Indices (columns of the training crowd) of the workers; ``None``
+            for all of them.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_selected_workers, n_classes)
+            ``proba[i, j, l]``: probability that worker ``workers[j]`` labels
+            item ``i`` with ``classes_[l]``.
+        """
+        import torch
+
+        X = self._check_X(X)
+        workers = np.arange(self.n_workers_) if workers is None else np.asarray(workers)
+        if workers.ndim != 1 or workers.size == 0:
+            raise ValueError("workers must be a non-empty 1-D array of indices.")
+        if workers.dtype.kind not in "iu" or workers.min() < 0 or (
+            workers.max() >= self.n_workers_
+        ):
+            raise ValueError(
+                f"workers must be indices in [0, {self.n_workers_}); got {workers}."
+            )
+        logits, rep = self._forward(X)
+        crowd_model = self.net_.module_.crowd_model.to("cpu")
+        index = torch.as_tensor(workers).expand(len(X), -1)
+        with torch.no_grad():
+            log_p = crowd_model.log_annotation_proba(logits, rep, index)
+        crowd_model.to(self.device)
+        return log_p.exp().double().numpy()
+
+    def posterior_proba(self, X, y):
+        """Posterior of the true class given the features *and* the crowd.
+
+        ``p(k | x, labels) ∝ p(k | x) ∏_r p(label_r | k, worker r)``: the
+        classifier's belief corrected by the workers' labels through their
+        estimated confusions (the structured model of SpeeLFC; available for
+        every crowd model with a confusion matrix).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_workers), or sparse
+            Crowd labels of these samples over the training workers.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        import torch
+
+        X = self._check_X(X)
+        crowd = check_crowd_matrix(
+            y, missing_label=self.missing_label, classes=self.classes_,
+            n_samples=X.shape[0], input_name="y",
+        )
+        if crowd.n_workers != self.n_workers_:
+            raise ValueError(
+                f"y has {crowd.n_workers} workers; the model has {self.n_workers_}."
+            )
+        target = torch.as_tensor(padded_crowd_target(crowd))
+        logits, rep = self._forward(X)
+        crowd_model = self.net_.module_.crowd_model.to("cpu")
+        half = target.shape[1] // 2
+        with torch.no_grad():
+            log_post = crowd_model.log_posterior(
+                logits, rep, target[:, :half], target[:, half:]
+            )
+        crowd_model.to(self.device)
+        return log_post.exp().double().numpy()
