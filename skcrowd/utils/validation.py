@@ -292,7 +292,10 @@ def check_crowd_matrix(
     array([0, 1, 1, 1, 1, 2, 2])
     """
     if Y is None:
-        raise ValueError(f"{input_name} is None: a crowd label matrix is required.")
+        raise ValueError(
+            f"This estimator requires {input_name} to be passed, but the target "
+            f"{input_name} is None: a crowd label matrix is required."
+        )
     if sp.issparse(Y):
         crowd_arrays = _sparse_observed(Y, missing_label, input_name)
     else:
@@ -300,6 +303,11 @@ def check_crowd_matrix(
     item, worker, observed, shape, codes_mask = crowd_arrays
     n_rows, n_workers = shape
 
+    if n_workers == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={tuple(shape)}) while a minimum "
+            f"of 1 is required: {input_name} has no worker column."
+        )
     if n_samples is not None and n_rows != n_samples:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: "
