@@ -531,11 +531,19 @@ def _write_outputs(outputs):
                 reason = exc.strerror or _one_line(exc)
                 raise CLIError(f"cannot write {path!r}: {reason}") from None
             temps.append((tmp, path))
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as stream:
-                _write_csv(table, stream)
-            _set_default_mode(tmp, path)
+            try:
+                with os.fdopen(fd, "w", newline="", encoding="utf-8") as stream:
+                    _write_csv(table, stream)
+                _set_default_mode(tmp, path)
+            except OSError as exc:
+                reason = exc.strerror or _one_line(exc)
+                raise CLIError(f"cannot write {path!r}: {reason}") from None
         for tmp, path in temps:
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                reason = exc.strerror or _one_line(exc)
+                raise CLIError(f"cannot write {path!r}: {reason}") from None
         temps = []
     finally:
         for tmp, _ in temps:

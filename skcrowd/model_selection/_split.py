@@ -28,7 +28,8 @@ class CrowdStratifiedKFold(_BaseKFold):
     and so spread over the folds.
 
     Pass it explicitly as ``cv=CrowdStratifiedKFold(...)`` wherever ``y`` is a
-    crowd.
+    crowd. With ``y=None`` (an aggregator, fitted as ``fit(Y)``) the folds are
+    stratified on ``X``, the crowd.
 
     Parameters
     ----------
@@ -95,7 +96,7 @@ class CrowdStratifiedKFold(_BaseKFold):
                           missing_label=self.missing_label)
         return mv.fit(Y).labels_
 
-    def split(self, X, y, groups=None):
+    def split(self, X, y=None, groups=None):
         """Generate indices to split data into training and test set.
 
         Parameters
@@ -104,7 +105,9 @@ class CrowdStratifiedKFold(_BaseKFold):
             Training data.
         y : array-like of shape (n_samples, n_workers) or (n_samples,), or sparse
             The crowd label matrix; folds are stratified on its majority
-            vote.
+            vote. ``None`` takes ``X`` as the crowd, as for the aggregators
+            of :mod:`skcrowd.aggregation`, which read the crowd in the ``X``
+            position.
         groups : object
             Always ignored, exists for API compatibility.
 
@@ -115,11 +118,6 @@ class CrowdStratifiedKFold(_BaseKFold):
         test : ndarray
             The testing set indices for that split.
         """
-        if y is None:
-            raise ValueError(
-                "CrowdStratifiedKFold stratifies on the crowd: call split(X, Y) "
-                "with the crowd label matrix Y."
-            )
         X, y, groups = indexable(X, y, groups)
         n_samples = _num_samples(X)
         if self.n_splits > n_samples:
@@ -127,7 +125,18 @@ class CrowdStratifiedKFold(_BaseKFold):
                 f"Cannot have number of splits n_splits={self.n_splits} greater "
                 f"than the number of samples: n_samples={n_samples}."
             )
-        strata = self._strata(y)
+        if y is not None:
+            strata = self._strata(y)
+        else:
+            # the aggregators' convention: the crowd is X, there is no y
+            try:
+                strata = self._strata(X)
+            except ValueError as exc:
+                raise ValueError(
+                    "CrowdStratifiedKFold stratifies on the crowd: call "
+                    "split(X, Y) with the crowd label matrix Y (with y=None, X "
+                    f"is taken as the crowd, and failed: {exc})"
+                ) from exc
         skf = StratifiedKFold(
             self.n_splits,
             shuffle=self.shuffle,

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from skcrowd.aggregation import MajorityVote
+from skcrowd.aggregation import DawidSkene, MajorityVote
 from skcrowd.metrics import make_gold_scorer
 from skcrowd.model_selection import CrowdStratifiedKFold
 
@@ -89,6 +89,25 @@ def test_estimator_requesting_y_gold_is_kept_away_from_it():
         )
     assert not any(e.got_gold_ for e in res["estimator"])
     assert np.all(np.isfinite(res["test_score"]))
+
+
+def test_grid_search_over_an_aggregator():
+    # an aggregator reads the crowd as X and its fit accepts y_gold: keep the
+    # gold labels for the scorer with set_fit_request(y_gold=False)
+    _, Y, _, y_gold = make_crowd()
+    cv = CrowdStratifiedKFold(3, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            DawidSkene().set_fit_request(y_gold=False),
+            {"alpha": [0.01, 10.0]},
+            scoring=make_gold_scorer(),
+            cv=cv,
+        ).fit(Y, y_gold=y_gold)
+    for s, (train, test) in enumerate(cv.split(Y)):
+        ds = DawidSkene(alpha=0.01).fit(Y[train])
+        known = test[~np.isnan(y_gold[test])]
+        expected = accuracy_score(y_gold[known], ds.predict(Y[known]))
+        assert search.cv_results_[f"split{s}_test_score"][0] == pytest.approx(expected)
 
 
 def test_direct_call_ignores_crowd_and_skips_missing_gold():

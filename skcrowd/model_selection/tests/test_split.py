@@ -101,6 +101,14 @@ def test_sparse_strings_one_worker_and_dataframe():
         np.testing.assert_array_equal(t, r)
 
 
+def test_y_none_takes_x_as_the_crowd():
+    # the aggregators read the crowd in the X position: fit(Y)
+    X, Y = make_crowd()
+    cv = CrowdStratifiedKFold(3, random_state=0)
+    for (_, t1), (_, t2) in zip(cv.split(X, Y), cv.split(Y), strict=True):
+        np.testing.assert_array_equal(t1, t2)
+
+
 def test_missing_label_marker():
     X, Y = make_crowd()
     Ym = np.where(np.isnan(Y), -1, Y).astype(int)
@@ -136,8 +144,8 @@ def test_params_validation_and_repr():
         CrowdStratifiedKFold(2.5)
     with pytest.raises(TypeError, match="shuffle"):
         CrowdStratifiedKFold(3, shuffle=1)
-    with pytest.raises(ValueError, match="crowd label matrix"):
-        list(CrowdStratifiedKFold(3).split(np.zeros((6, 1)), None))
+    with pytest.raises(ValueError, match="X is taken as the crowd"):
+        list(CrowdStratifiedKFold(3).split(np.linspace(0, 1, 12)[:, None], None))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         r = repr(CrowdStratifiedKFold(4, random_state=2))
