@@ -5,11 +5,15 @@ No torch is imported here: aggregation runs where torch is absent.
 
 from ._base import BaseAggregator, BaseEMAggregator
 from ._dawid_skene import DawidSkene
+from ._glad import GLAD
+from ._mace import MACE
 from ._majority_vote import MajorityVote
 
 __all__ = [
     "BaseAggregator",
     "BaseEMAggregator",
     "DawidSkene",
+    "GLAD",
+    "MACE",
     "MajorityVote",
 ]
