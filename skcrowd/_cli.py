@@ -35,7 +35,7 @@ DATASETS = ("bluebirds", "dog", "rte", "temp", "product")
 
 # a label is read as an int only when writing the int back gives the same
 # text: "7" and "-3" are ints, "007", "+1" and "1.0" stay strings
-_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_CANONICAL_INT = re.compile(r"0|-?[1-9][0-9]*")
 
 _EXIT_OK, _EXIT_FAILED, _EXIT_USAGE = 0, 1, 2
 
@@ -259,7 +259,7 @@ def _convert_labels(values):
     values = np.asarray(values, dtype=object)
     present = ~pd.isna(values)
     text = values[present]
-    if len(text) and all(_CANONICAL_INT.match(t) for t in text):
+    if len(text) and pd.Series(text).str.fullmatch(_CANONICAL_INT.pattern).all():
         out = values.copy()
         out[present] = [int(t) for t in text]
         return out
@@ -277,7 +277,10 @@ def _convert_labels(values):
 
 # -- the aggregate command --------------------------------------------------
 def _resolve(method):
-    import skcrowd.aggregation as aggregation
+    try:
+        import skcrowd.aggregation as aggregation
+    except ImportError as exc:
+        raise CLIError(f"cannot import skcrowd.aggregation: {_one_line(exc)}") from None
 
     class_name = METHODS[method]
     cls = getattr(aggregation, class_name, None)
