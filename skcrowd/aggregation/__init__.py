@@ -8,6 +8,7 @@ from ._dawid_skene import DawidSkene
 from ._glad import GLAD
 from ._mace import MACE
 from ._majority_vote import MajorityVote
+from ._one_coin import OneCoinDawidSkene
 
 __all__ = [
     "BaseAggregator",
@@ -16,4 +17,5 @@ __all__ = [
     "GLAD",
     "MACE",
     "MajorityVote",
+    "OneCoinDawidSkene",
 ]
