@@ -6,8 +6,10 @@ No torch is imported here: aggregation runs where torch is absent.
 from ._base import BaseAggregator, BaseEMAggregator
 from ._dawid_skene import DawidSkene
 from ._glad import GLAD
+from ._ibcc import IBCC
 from ._mace import MACE
 from ._majority_vote import MajorityVote
+from ._one_coin import OneCoinDawidSkene
 from ._one_coin import OneCoinDawidSkene
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "BaseEMAggregator",
     "DawidSkene",
     "GLAD",
+    "IBCC",
     "MACE",
     "MajorityVote",
+    "OneCoinDawidSkene",
     "OneCoinDawidSkene",
 ]
