@@ -6,47 +6,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_consistent_length, validate_data
 
 from .utils.validation import check_crowd_matrix
 
-__all__ = ["CrowdClassifierMixin", "crowd_agreement_score"]
-
-
-def crowd_agreement_score(y_pred, Y, *, missing_label=np.nan, sample_weight=None):
-    """Fraction of the observed crowd labels that equal their item's prediction.
-
-    For a 1-D ``Y`` (one label per item) this is the accuracy.
-
-    Parameters
-    ----------
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    Y : array-like of shape (n_samples, n_workers) or (n_samples,), or sparse
-        The crowd label matrix.
-    missing_label : scalar, default=np.nan
-        Marker of a missing label.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Weight of each item (each of its labels gets it).
-
-    Returns
-    -------
-    score : float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skcrowd.base import crowd_agreement_score
-    >>> crowd_agreement_score([0, 1], np.array([[0, 1], [1, np.nan]]))
-    0.666...
-    """
-    y_pred = np.asarray(y_pred)
-    crowd = check_crowd_matrix(Y, missing_label=missing_label, n_samples=len(y_pred))
-    hit = crowd.classes[crowd.label] == y_pred[crowd.item]
-    weights = None if sample_weight is None else np.asarray(sample_weight)[crowd.item]
-    return float(np.average(hit, weights=weights))
+__all__ = ["CrowdClassifierMixin"]
 
 
 class CrowdClassifierMixin(ClassifierMixin):
@@ -86,7 +51,9 @@ class CrowdClassifierMixin(ClassifierMixin):
             Accuracy for 1-D ``y``; for a crowd, the fraction of observed
             labels that equal their item's prediction.
         """
-        return crowd_agreement_score(
+        from .metrics import crowd_agreement
+
+        return crowd_agreement(
             self.predict(X),
             y,
             missing_label=self.missing_label,

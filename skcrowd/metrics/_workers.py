@@ -286,7 +286,7 @@ def worker_metrics_report(aggregator, Y, y_true, *, min_gold=1, missing_label=No
     return report
 
 
-def crowd_agreement(y_pred, Y, *, missing_label=np.nan):
+def crowd_agreement(y_pred, Y, *, missing_label=np.nan, sample_weight=None):
     """Fraction of the observed crowd labels equal to their item's prediction.
 
     This is the score of a crowd-trained classifier on a crowd ``Y`` with no
@@ -301,11 +301,13 @@ def crowd_agreement(y_pred, Y, *, missing_label=np.nan):
         The crowd label matrix.
     missing_label : scalar, default=np.nan
         Marker of a missing label in ``Y``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each item; each of its labels carries it.
 
     Returns
     -------
     agreement : float
-        In ``[0, 1]``.
+        In ``[0, 1]``; the accuracy when ``Y`` is 1-D.
 
     Examples
     --------
@@ -318,7 +320,9 @@ def crowd_agreement(y_pred, Y, *, missing_label=np.nan):
     crowd = check_crowd_matrix(Y, missing_label=missing_label)
     y_pred = _as_1d(y_pred, crowd.n_samples, "y_pred")
     pred = _encode_labels(y_pred, crowd.classes, missing_label)
-    return float(np.mean(pred[crowd.item] == crowd.label))
+    hit = pred[crowd.item] == crowd.label
+    weights = None if sample_weight is None else np.asarray(sample_weight)[crowd.item]
+    return float(np.average(hit, weights=weights))
 
 
 def crowd_log_likelihood(proba_worker, Y, *, classes=None, missing_label=np.nan,
