@@ -7,13 +7,10 @@ from ._base import BaseAggregator, BaseEMAggregator
 from ._dawid_skene import DawidSkene
 from ._glad import GLAD
 from ._ibcc import IBCC
-from ._ibcc import IBCC
 from ._mace import MACE
 from ._majority_vote import MajorityVote
 from ._one_coin import OneCoinDawidSkene
-from ._one_coin import OneCoinDawidSkene
-from ._one_coin import OneCoinDawidSkenefrom ._wawa import Wawa, ZeroBasedSkill
-
+from ._wawa import Wawa, ZeroBasedSkill
 
 __all__ = [
     "BaseAggregator",
@@ -21,11 +18,8 @@ __all__ = [
     "DawidSkene",
     "GLAD",
     "IBCC",
-    "IBCC",
     "MACE",
     "MajorityVote",
-    "OneCoinDawidSkene",
-    "OneCoinDawidSkene",
     "OneCoinDawidSkene",
     "Wawa",
     "ZeroBasedSkill",
