@@ -131,8 +131,10 @@ class BaseAggregator(BaseEstimator):
         self.n_workers_ = crowd.n_workers
         gold = self._encode_gold(y_gold, crowd)
         proba = self._fit_crowd(crowd, gold)
+        codes = self._argmax(proba)  # once: ties are broken the same everywhere
         self.proba_ = proba
-        self.labels_ = self.classes_[self._argmax(proba)]
+        self.labels_ = self.classes_[codes]
+        self._record_worker_stats(crowd, codes)
         return self
 
     def _argmax(self, proba):
@@ -245,10 +247,10 @@ class BaseAggregator(BaseEstimator):
         return pd.DataFrame(data, index=pd.Index(index, name="worker")
                             if index is not None else None)
 
-    def _record_worker_stats(self, crowd, proba):
+    def _record_worker_stats(self, crowd, codes):
         """Labels given and agreement with the estimated labels, per worker."""
         n = crowd.labels_per_worker()
-        hit = (self._argmax(proba)[crowd.item] == crowd.label).astype(float)
+        hit = (codes[crowd.item] == crowd.label).astype(float)
         agree = np.bincount(crowd.worker, weights=hit, minlength=crowd.n_workers)
         with np.errstate(invalid="ignore", divide="ignore"):
             self._agreement_ = np.where(n > 0, agree / np.maximum(n, 1), np.nan)
@@ -341,7 +343,6 @@ class BaseEMAggregator(BaseAggregator):
         self.log_likelihood_ = np.asarray(history)
         self._params_ = params
         self._set_fitted(params, state)
-        self._record_worker_stats(crowd, proba)
         return proba
 
     def _initial_proba(self, crowd, gold, state):

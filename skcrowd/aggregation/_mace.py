@@ -334,7 +334,6 @@ class MACE(BaseEMAggregator):
         _, proba, params, history, n_iter = best
         self._params_, self.log_likelihood_, self.n_iter_ = params, history, n_iter
         self._set_fitted(params, None)
-        self._record_worker_stats(crowd, proba)
         return proba
 
     @property

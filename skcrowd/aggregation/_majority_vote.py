@@ -74,10 +74,11 @@ class MajorityVote(BaseAggregator):
         return break_ties(proba, self.random_state)
 
     def _fit_crowd(self, crowd, gold):
-        proba = vote_proba(crowd, gold=gold)
-        self._record_worker_stats(crowd, proba)
+        return vote_proba(crowd, gold=gold)
+
+    def _record_worker_stats(self, crowd, codes):
+        super()._record_worker_stats(crowd, codes)
         self.skill_ = self._agreement_
-        return proba
 
     def _posterior(self, crowd):
         return vote_proba(crowd)

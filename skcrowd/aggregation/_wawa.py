@@ -120,9 +120,7 @@ class Wawa(_WeightedVoteMixin, BaseAggregator):
     def _fit_crowd(self, crowd, gold):
         majority = break_ties(vote_proba(crowd, gold=gold), self.random_state)
         self.skill_ = _agreement(crowd, majority)
-        proba = _weighted_vote(crowd, self.skill_, gold)
-        self._record_worker_stats(crowd, proba)
-        return proba
+        return _weighted_vote(crowd, self.skill_, gold)
 
 
 class ZeroBasedSkill(_WeightedVoteMixin, BaseAggregator):
@@ -261,6 +259,4 @@ class ZeroBasedSkill(_WeightedVoteMixin, BaseAggregator):
                 break
         self.n_iter_ = n_iter
         self.skill_ = np.where(seen, skill, np.nan)
-        proba = _weighted_vote(crowd, self.skill_, gold)
-        self._record_worker_stats(crowd, proba)
-        return proba
+        return _weighted_vote(crowd, self.skill_, gold)

@@ -63,8 +63,6 @@ _CROWD_CLASSIFIER_FAILURES = {
 
 EXPECTED_FAILED_CHECKS = {
     "MajorityVote": {**_AGGREGATOR_FAILURES, **_RANDOM_TIES},
-    "Wawa": {**_AGGREGATOR_FAILURES, **_RANDOM_TIES},
-    "ZeroBasedSkill": {**_AGGREGATOR_FAILURES, **_RANDOM_TIES},
     "AggregatedClassifier": {
         **_CROWD_CLASSIFIER_FAILURES,
         "check_sample_weight_equivalence_on_dense_data": (
