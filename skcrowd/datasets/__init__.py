@@ -8,10 +8,18 @@ torch.
 
 from ._base import load_music, load_truth_inference
 from ._simulate import make_crowd_classification, simulate_crowd
+from ._triplets import (
+    load_food100,
+    make_multiview_triplets,
+    simulate_multiview_triplets,
+)
 
 __all__ = [
+    "load_food100",
     "load_music",
     "load_truth_inference",
     "make_crowd_classification",
+    "make_multiview_triplets",
     "simulate_crowd",
+    "simulate_multiview_triplets",
 ]
