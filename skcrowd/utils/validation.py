@@ -216,18 +216,42 @@ def _check_label_type(observed):
             )
     if observed.dtype.kind == "S":
         raise ValueError("Crowd labels are bytes; decode them to str (or use ints).")
-    # (complex labels are rejected by type_of_target below)
+    if observed.dtype.kind == "c" or (
+        observed.dtype.kind == "O"
+        and any(issubclass(k, (complex, np.complexfloating)) for k in kinds)
+    ):
+        raise ValueError(
+            "Complex data not supported: crowd labels must be ints, strings or "
+            "integral floats, not complex numbers."
+        )
     if observed.dtype.kind == "f" or (observed.dtype.kind == "O" and not has_str):
         try:
-            finite = np.isfinite(observed.astype(np.float64, copy=False))
-        except (TypeError, ValueError):
-            finite = None
-        if finite is not None and not finite.all():
+            as_float = observed.astype(np.float64, copy=False)
+        except (TypeError, ValueError, OverflowError):
+            as_float = None
+        if as_float is not None and not np.isfinite(as_float).all():
             raise ValueError(
                 "Crowd labels contain infinity; labels must be finite class labels."
             )
+        if observed.dtype.kind == "f" and np.any(np.abs(observed) >= 2.0**63):
+            big = observed[np.abs(observed) >= 2.0**63][0]
+            raise ValueError(
+                "Unknown label type: crowd labels hold floats too large to be "
+                f"class labels (e.g. {float(big)!r}, beyond the int64 range); use "
+                "int or string labels."
+            )
     target_type = type_of_target(observed, input_name="Y")
     if target_type not in ("binary", "multiclass"):
+        if target_type == "unknown" and observed.dtype.kind == "O":
+            names = sorted({type(v).__name__ for v in observed})
+            huge = any(
+                isinstance(v, int) and not -(2**63) <= v < 2**64 for v in observed
+            )
+            detail = " including integers beyond the int64/uint64 range" if huge else ""
+            raise ValueError(
+                f"Unknown label type: 'unknown'. Crowd labels must be ints, strings "
+                f"or integral floats; got values of type {names}{detail}."
+            )
         raise ValueError(
             f"Unknown label type: {target_type!r}. Crowd labels must be class "
             "labels (ints, strings or integral floats), not continuous values."
@@ -419,7 +443,11 @@ def _tighten_object(observed):
         try:
             return observed.astype(np.int64)  # exact, unlike a float round trip
         except OverflowError:
-            return observed
+            pass
+        try:  # non-negative ints up to 2**64 - 1 (numpy raises for negatives)
+            return observed.astype(np.uint64)
+        except OverflowError:
+            return observed  # beyond uint64: rejected with a clear message
     try:
         as_num = observed.astype(np.float64)
     except (TypeError, ValueError):
