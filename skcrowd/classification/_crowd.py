@@ -54,10 +54,14 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         ``"speelfc"`` (marginal likelihood over the true class, Chen et al.,
         IJCAI 2020); ``"tracereg"`` (Tanno et al., CVPR 2019);
         ``"geocrowdnet-f"``, ``"geocrowdnet-w"`` (Ibrahim et al., ICLR 2023);
-        ``"conal"`` (Chu et al., AAAI 2021); ``"instance"`` (instance- and
-        worker-dependent low-rank confusion from worker embeddings, the
-        MaDL / Annot-Mix family); ``"em"`` (Raykar et al., JMLR 2010, with
-        the network as classifier). See :mod:`skcrowd.nn._crowd_models`.
+        ``"conal"`` (common and individual confusions mixed per item and
+        worker, Chu et al., AAAI 2021); ``"instance"`` (instance- and
+        worker-dependent confusion from worker embeddings, the MaDL /
+        Annot-Mix family: each worker's own low-rank confusion, and a
+        learned probability, depending on the item, that they fail on it);
+        ``"em"`` (Raykar et al., JMLR 2010: EM over the true labels, the
+        network trained on the posteriors each epoch, closed-form worker
+        confusions). See :mod:`skcrowd.nn._crowd_models`.
     hidden_units : tuple of int, default=(100,)
         Hidden layers of the default MLP.
     dropout : float, default=0.0
@@ -67,14 +71,18 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
     reg : float, default=None
         Strength of the crowd model's regulariser (trace for ``tracereg``,
         log-determinant for ``geocrowdnet-*``, confusion distance for
-        ``conal``, embedding penalty for ``instance``); ``None`` takes the
+        ``conal``, embedding penalty for ``instance``, Dirichlet
+        pseudo-counts of the confusions for ``em``); ``None`` takes the
         model's default.
     confusion_rank : int, default=None
         For the confusion-matrix models: ``None`` gives each worker a full
         ``K x K`` matrix; an int gives a shared matrix plus a per-worker
         diagonal and rank-``confusion_rank`` part, whose size grows as
-        ``K * rank`` per worker instead of ``K^2`` (for many classes). For
-        ``"instance"`` it is the rank of the instance-dependent part.
+        ``K * rank`` per worker instead of ``K^2`` (for many classes);
+        ``"conal"`` uses the same form for its individual confusions. For
+        ``"instance"`` it is the rank of the workers' confusion patterns
+        (default ``min(8, K)``). The CrowdLayer models and ``"em"`` (whose
+        M-step is closed-form) ignore it.
     class_prior_correction : bool, default=False
         Train with logits shifted by the log class prior (estimated by
         majority vote) and predict with the plain logits (logit adjustment,
@@ -219,15 +227,32 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         X, crowd = self._validate_crowd_data(X, y, reset=True, dtype=np.float32)
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
-        target = padded_crowd_target(crowd)
+        # [workers | labels | item index]: the index column lets crowd models
+        # with per-item state (the EM model) find their rows in a batch
+        target = np.column_stack(
+            [padded_crowd_target(crowd), np.arange(crowd.n_samples, dtype=np.int64)]
+        )
         self._fit_net(X, target, crowd=crowd)
-        self._set_worker_estimates(X)
+        import torch
+
+        # torch's DataLoader draws a seed from the global RNG per pass
+        with torch.random.fork_rng(devices=[]):
+            self._set_worker_estimates(X)
         return self
 
     def _crowd_model_class(self):
         from ..nn._crowd_models import CROWD_MODELS
 
         return CROWD_MODELS[self.crowd_model]
+
+    def _skorch_callbacks(self):
+        callbacks = super()._skorch_callbacks()
+        if self._crowd_model_class().epoch_hook:
+            from ..nn._modules import CrowdModelEpochEnd
+
+            # first, so that early stopping and checkpoints see the update
+            callbacks.insert(0, ("crowd_model_epoch_end", CrowdModelEpochEnd()))
+        return callbacks
 
     def _build_module(self, X, target, *, crowd):
         import torch
@@ -246,9 +271,13 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         n_classes, n_workers = crowd.n_classes, crowd.n_workers
 
         def crowd_model_factory(rep_size):
-            return model_class(
+            model = model_class(
                 n_classes, n_workers, rep_size, reg=reg, rank=self.confusion_rank
             )
+            model.initialize_from_crowd(
+                crowd.item, crowd.worker, crowd.label, crowd.n_samples
+            )
+            return model
 
         log_prior = None
         if self.class_prior_correction:
@@ -269,14 +298,11 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
 
         crowd_model = self.net_.module_.crowd_model
         logits, rep = self._forward(X)
-        with torch.no_grad():
-            crowd_model = crowd_model.to("cpu")
-            if crowd_model.instance_dependent:
-                conf = crowd_model.mean_confusion(rep)
-            else:
-                conf = crowd_model.confusion()
-            crowd_model.to(self.device)
-        conf = conf.detach().numpy().astype(np.float64)
+        if crowd_model.instance_dependent:
+            conf = self._call_crowd_model("mean_confusion", rep)
+        else:
+            conf = self._call_crowd_model("confusion")
+        conf = conf.numpy().astype(np.float64)
         prior = torch.softmax(logits, dim=1).mean(dim=0).numpy().astype(np.float64)
         self.worker_confusion_ = conf
         self.worker_reliability_ = np.einsum("k,wkk->w", prior, conf)
@@ -314,7 +340,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_worker_proba(self, X, workers=None):
         """Each worker's predicted label distribution on each sample.
@@ -345,12 +372,10 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
                 f"workers must be indices in [0, {self.n_workers_}); got {workers}."
             )
         logits, rep = self._forward(X)
-        crowd_model = self.net_.module_.crowd_model.to("cpu")
         index = torch.as_tensor(workers).expand(len(X), -1)
-        with torch.no_grad():
-            log_p = crowd_model.log_annotation_proba(logits, rep, index)
-        crowd_model.to(self.device)
-        return log_p.exp().double().numpy()
+        log_p = self._call_crowd_model("log_annotation_proba", logits, rep, index)
+        # renormalised in float64, as predict_proba
+        return torch.softmax(log_p.double(), dim=-1).numpy()
 
     def posterior_proba(self, X, y):
         """Posterior of the true class given the features *and* the crowd.
@@ -383,11 +408,23 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             )
         target = torch.as_tensor(padded_crowd_target(crowd))
         logits, rep = self._forward(X)
-        crowd_model = self.net_.module_.crowd_model.to("cpu")
         half = target.shape[1] // 2
+        log_post = self._call_crowd_model(
+            "log_posterior", logits, rep, target[:, :half], target[:, half:]
+        )
+        return torch.softmax(log_post.double(), dim=1).numpy()
+
+    def _call_crowd_model(self, method, *tensors):
+        """A crowd model method, without gradients, on the module's device.
+
+        The inputs move to where the trained crowd model lives (which is the
+        CPU for a model trained on CUDA and unpickled without it); the result
+        comes back on the CPU.
+        """
+        import torch
+
+        crowd_model = self.net_.module_.crowd_model
+        device = next(iter([*crowd_model.parameters(), *crowd_model.buffers()])).device
         with torch.no_grad():
-            log_post = crowd_model.log_posterior(
-                logits, rep, target[:, :half], target[:, half:]
-            )
-        crowd_model.to(self.device)
-        return log_post.exp().double().numpy()
+            out = getattr(crowd_model, method)(*(t.to(device) for t in tensors))
+        return out.cpu()

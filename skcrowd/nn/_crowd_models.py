@@ -66,6 +66,10 @@ class BaseCrowdModel(nn.Module):
     instance_dependent = False
     #: regularisation strength used when ``reg=None``
     default_reg = 0.0
+    #: whether ``loss`` takes the rows' item indices (``index=``)
+    uses_item_index = False
+    #: whether the estimator calls ``on_epoch_end`` after every epoch
+    epoch_hook = False
 
     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
         super().__init__()
@@ -84,6 +88,20 @@ class BaseCrowdModel(nn.Module):
         log_p = F.log_softmax(logits, dim=1)
         log_cond = self.log_conditional(rep, workers)
         return torch.logsumexp(log_p[:, None, :, None] + log_cond, dim=2)
+
+    def initialize_from_crowd(self, item, worker, label, n_samples):
+        """Set data-dependent state from the training crowd's COO view.
+
+        Called once by the estimator before training; nothing by default.
+        """
+
+    def on_epoch_end(self, batches, n_train_batches):
+        """End-of-epoch update (models with ``epoch_hook = True``).
+
+        ``batches`` lists ``(logits, rep, target)`` of all rows in
+        evaluation mode, the first ``n_train_batches`` from the training
+        rows, the rest from the validation rows.
+        """
 
     def regularization(self, logits, rep):
         """The model's penalty, added to the loss (0 by default)."""
@@ -108,7 +126,8 @@ class BaseCrowdModel(nn.Module):
         return F.log_softmax(self.log_joint(logits, rep, workers, labels), dim=1)
 
     def _all_workers(self, batch=1):
-        device = next(self.parameters()).device
+        # a buffer will do where the model has no parameter (the EM model)
+        device = next(iter([*self.parameters(), *self.buffers()])).device
         return torch.arange(self.n_workers, device=device).expand(batch, -1)
 
     def confusion(self):
@@ -307,3 +326,345 @@ class GeoCrowdNetW(_ConfusionMatrixModel):
         gram = stack.T @ stack / self.n_workers
         eye = torch.eye(self.n_classes, device=gram.device, dtype=gram.dtype)
         return -self.reg * torch.logdet(gram + 1e-6 * eye)
+
+
+def _diagonal_logit(n_classes, accuracy):
+    """Diagonal logit giving ``accuracy`` on the diagonal of a softmax row."""
+    return float(torch.log(torch.tensor(accuracy * (n_classes - 1) / (1 - accuracy))))
+
+
+# -- CoNAL (Chu, Ma & Wang, AAAI 2021) ----------------------------------------
+@register_crowd_model("conal")
+class CoNAL(BaseCrowdModel):
+    r"""Common and individual confusions, mixed per item and worker.
+
+    A common confusion :math:`W_g` and per-worker confusions :math:`W_r`
+    (``K x K``, both :math:`2I` at start) are mixed with a weight that
+    depends on the item and the worker:
+
+    .. math:: a_{ir} = \omega_{ir}\, p_\theta(x_i)^\top W_g
+              + (1 - \omega_{ir})\, p_\theta(x_i)^\top W_r,
+              \qquad \omega_{ir} = \sigma(e_i^\top u_r),
+
+    read as the logits of worker r's label (softmax). The item embedding
+    :math:`e_i = \mathrm{normalize}(\mathrm{Lin}(\mathrm{Lin}(h_i)))`
+    (dimension 20) is computed from the backbone representation
+    :math:`h_i`, detached, so that, as in the original's "simple common
+    module" on the raw input, it has its own parameters and does not shape
+    the classifier; the worker embedding is
+    :math:`u_r = \mathrm{normalize}(\mathrm{Emb}(r))` (a linear map of the
+    one-hot worker). The loss is the cross-entropy over the observed labels
+    minus :math:`\lambda \sum_r \lVert W_r - W_g \rVert_F` (``reg`` is
+    λ, default 1e-5), which pushes the individual confusions away from the
+    common one. With ``rank``, :math:`W_r = \mathrm{diag}(d_r) + U_r
+    V_r^\top` (``K * (2 rank + 1)`` numbers per worker instead of ``K^2``).
+
+    ``log_conditional`` evaluates the scores at a one-hot class
+    distribution (as for CrowdLayer), so it depends on the item.
+
+    Chu, Ma & Wang, "Learning from Crowds by Modeling Common Confusions",
+    AAAI 2021 (code ``zdchu/CoNAL``).
+    """
+
+    instance_dependent = True
+    default_reg = 1e-5
+    init_diagonal = 2.0
+    embedding_dim = 20
+    hidden_dim = 128
+
+    def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+        super().__init__(n_classes, n_workers, rep_size, reg, rank)
+        k = n_classes
+        self.common = nn.Parameter(self.init_diagonal * torch.eye(k))
+        if rank is None:
+            self.individual = nn.Parameter(
+                (self.init_diagonal * torch.eye(k)).repeat(n_workers, 1, 1)
+            )
+        else:
+            self.diag = nn.Parameter(torch.full((n_workers, k), self.init_diagonal))
+            self.u = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
+            self.v = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
+        self.instance_net = nn.Sequential(
+            nn.Linear(rep_size, self.hidden_dim),
+            nn.Linear(self.hidden_dim, self.embedding_dim),
+        )
+        self.worker_embedding = nn.Embedding(n_workers, self.embedding_dim)
+
+    def _individual(self, workers):
+        if self.rank is None:
+            return self.individual[workers]
+        u, v = self.u[workers], self.v[workers]
+        return torch.diag_embed(self.diag[workers]) + u @ v.transpose(-1, -2)
+
+    def common_weight(self, rep, workers):
+        """:math:`\\omega_{ir}`, the weight of the common confusion: ``(B, L)``."""
+        if rep is None:
+            raise ValueError(
+                "CoNAL's confusion depends on the item: pass its representation "
+                "(use mean_confusion for a per-worker summary)."
+            )
+        e = F.normalize(self.instance_net(rep.detach()), dim=-1)  # (B, d)
+        u = F.normalize(self.worker_embedding(workers), dim=-1)  # (B, L, d)
+        return torch.sigmoid((u * e.unsqueeze(1)).sum(-1))
+
+    def log_annotation_proba(self, logits, rep, workers):
+        probs = F.softmax(logits, dim=1)  # (B, K)
+        omega = self.common_weight(rep, workers).unsqueeze(-1)  # (B, L, 1)
+        common = (probs @ self.common).unsqueeze(1)  # (B, 1, K)
+        if self.rank is None:
+            indiv = torch.einsum("bk,blkm->blm", probs, self.individual[workers])
+        else:
+            u, v = self.u[workers], self.v[workers]  # (B, L, K, rank)
+            low = torch.einsum("bk,blkj->blj", probs, u)
+            indiv = probs.unsqueeze(1) * self.diag[workers] + torch.einsum(
+                "blj,blmj->blm", low, v
+            )
+        return F.log_softmax(omega * common + (1 - omega) * indiv, dim=-1)
+
+    def log_conditional(self, rep, workers):
+        omega = self.common_weight(rep, workers)[..., None, None]
+        scores = omega * self.common + (1 - omega) * self._individual(workers)
+        return F.log_softmax(scores, dim=-1)
+
+    def regularization(self, logits, rep):
+        if not self.reg:
+            return logits.new_zeros(())
+        g = self.common
+        if self.rank is None:
+            sq = (self.individual - g).flatten(1).pow(2).sum(1)
+        else:
+            # ||diag(d) + U V^T - G||_F^2 without forming the K x K matrices
+            d, u, v = self.diag, self.u, self.v
+            uv_sq = ((u.transpose(1, 2) @ u) * (v.transpose(1, 2) @ v)).sum((1, 2))
+            uv_diag = (u * v).sum(-1)  # (W, K): diagonal of U V^T
+            g_uv = (u * (g @ v)).sum((1, 2))  # <G, U V^T>
+            sq = (
+                g.pow(2).sum()
+                - 2 * (d * torch.diagonal(g)).sum(1)
+                + d.pow(2).sum(1)
+                + uv_sq
+                + 2 * (d * uv_diag).sum(1)
+                - 2 * g_uv
+            )
+        return -self.reg * sq.clamp_min(1e-12).sqrt().sum()
+
+
+# -- instance- and worker-dependent confusion (MaDL / Annot-Mix family) ------
+@register_crowd_model("instance")
+class InstanceConfusion(BaseCrowdModel):
+    r"""Instance- and worker-dependent confusion from worker embeddings.
+
+    Each worker r has a learned embedding :math:`e_r \in \mathbb{R}^d`
+    (``d = 16``), a diagonal :math:`c_r \in \mathbb{R}^K` and a bias
+    :math:`b_r`; every other parameter is shared by all workers. A worker
+    labels an item from their own confusion, except on the items they fail
+    on, where they follow a confusion shared by all workers:
+
+    .. math::
+        p(l \mid k, x, r) = (1 - \omega_r(x))\, C_r[k, l]
+            + \omega_r(x)\, N[k, l],
+
+    - :math:`C_r = \mathrm{softmax}_\text{rows}(\mathrm{diag}(c_r) +
+      A(e_r) B(e_r)^\top)`, with :math:`A, B` linear maps of the embedding
+      to ``K x rank`` matrices (``rank`` 8 by default, at most K): a
+      low-rank pattern of class confusions, learned across workers;
+    - :math:`N = \mathrm{softmax}_\text{rows}(S)`, one shared ``K x K``
+      confusion (uniform at start: the failing worker guesses);
+    - :math:`\omega_r(x) = \sigma\big(w^\top \mathrm{ReLU}(W_1 (g \odot
+      e_r) + W_2 g + b) + b_r\big)`, with :math:`g = P h` a projection of
+      the item's backbone representation :math:`h`. The product
+      :math:`g \odot e_r` is a bilinear item-worker interaction (each
+      worker's region of weakness in feature space), :math:`W_2 g` the
+      items that are hard for everyone.
+
+    So a worker costs ``d + K + 1`` numbers, not ``K^2``, and workers with
+    few labels borrow the weakness regions and confusion patterns of the
+    workers their embedding resembles. The loss is the negative marginal
+    log-likelihood of each item's labels, which share one true class,
+    :math:`-\log \sum_k p_\theta(k \mid x_i) \prod_{r \in R_i}
+    p(y_i^r \mid k, x_i, r)` per observed label (as SpeeLFC, so an item's
+    other labels tell which of its labels are the failures), plus ``reg *
+    mean_r ||e_r||^2`` (default 1e-3), which shrinks rarely seen workers
+    toward the average one. Training starts from workers right with
+    probability 0.8, :math:`\omega \approx 0.12` and :math:`B = 0`.
+
+    On crowds whose workers fail in regions of feature space
+    (``make_crowd_classification(instance_dependent=...)``) this overfits
+    the noise much less than the worker-only models. In the spirit of MaDL
+    (Herde, Huseljic, Sick & Calma, TMLR 2023) and Annot-Mix (Herde et al.,
+    ECAI 2024), whose annotator models map an (instance, annotator
+    embedding) pair to a confusion matrix; ours keeps the item-dependent
+    part to a reliability weight, which keeps the true class identifiable.
+    """
+
+    instance_dependent = True
+    default_reg = 1e-3
+    embedding_dim = 16
+    default_rank = 8
+    prior_accuracy = 0.8
+    init_failure_logit = -2.0
+
+    def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+        super().__init__(n_classes, n_workers, rep_size, reg, rank)
+        k, d = n_classes, self.embedding_dim
+        self.n_factors = min(self.default_rank if rank is None else rank, k)
+        self.worker_embedding = nn.Embedding(n_workers, d)
+        nn.init.normal_(self.worker_embedding.weight, std=d**-0.5)
+        # the worker's own confusion: a diagonal plus a low-rank part
+        self.diag = nn.Parameter(
+            torch.full((n_workers, k), _diagonal_logit(k, self.prior_accuracy))
+        )
+        self.factor_a = nn.Linear(d, k * self.n_factors)
+        self.factor_b = nn.Linear(d, k * self.n_factors)
+        nn.init.zeros_(self.factor_b.weight)
+        nn.init.zeros_(self.factor_b.bias)
+        # the shared confusion of the failures (uniform at start)
+        self.failure_logits = nn.Parameter(torch.zeros(k, k))
+        # the failure probability of an (item, worker) pair
+        self.project = nn.Linear(rep_size, d)
+        self.interact = nn.Linear(d, d)
+        self.item = nn.Linear(d, d, bias=False)
+        self.gate = nn.Linear(d, 1)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.zeros_(self.gate.bias)
+        self.worker_bias = nn.Parameter(
+            torch.full((n_workers,), self.init_failure_logit)
+        )
+
+    def worker_log_confusion(self, workers):
+        """Log of the workers' own confusions :math:`C_r`, ``(..., K, K)``."""
+        e = self.worker_embedding(workers)
+        shape = (*e.shape[:-1], self.n_classes, self.n_factors)
+        a = self.factor_a(e).reshape(shape)
+        b = self.factor_b(e).reshape(shape)
+        logits = torch.diag_embed(self.diag[workers]) + a @ b.transpose(-1, -2)
+        return F.log_softmax(logits, dim=-1)
+
+    def failure_logit(self, rep, workers):
+        r"""Logit of :math:`\omega_r(x)`, shape ``(B, L)``."""
+        if rep is None:
+            raise ValueError(
+                "This crowd model's confusion depends on the item: pass its "
+                "representation (use mean_confusion for a per-worker summary)."
+            )
+        g = self.project(rep).unsqueeze(1)  # (B, 1, d)
+        e = self.worker_embedding(workers)  # (B, L, d)
+        hidden = F.relu(self.interact(g * e) + self.item(g))
+        return self.gate(hidden).squeeze(-1) + self.worker_bias[workers]
+
+    def log_conditional(self, rep, workers):
+        f = self.failure_logit(rep, workers)[..., None, None]
+        own = F.logsigmoid(-f) + self.worker_log_confusion(workers)
+        failure = F.logsigmoid(f) + F.log_softmax(self.failure_logits, dim=-1)
+        return torch.logaddexp(own, failure)
+
+    def regularization(self, logits, rep):
+        if not self.reg:
+            return logits.new_zeros(())
+        return self.reg * self.worker_embedding.weight.pow(2).sum(1).mean()
+
+    def loss(self, logits, rep, workers, labels):
+        n_labels = (labels >= 0).sum().clamp_min(1)
+        joint = self.log_joint(logits, rep, workers, labels)
+        log_marginal = torch.logsumexp(joint, dim=1)
+        return -log_marginal.sum() / n_labels + self.regularization(logits, rep)
+
+
+# -- Raykar et al. EM, with the network as classifier -------------------------
+@register_crowd_model("em")
+class RaykarEM(BaseCrowdModel):
+    r"""EM over the true labels with a neural classifier (Raykar et al., 2010).
+
+    The model is Dawid-Skene's with the class prior replaced by the
+    classifier: :math:`p(y_i^{R_i} \mid x_i) = \sum_k p_\theta(k \mid x_i)
+    \prod_{r \in R_i} \pi_r[k, y_i^r]`. It keeps per-worker confusion
+    matrices :math:`\pi_r` (``K x K``) and per-item posteriors :math:`q_i`
+    as buffers, not parameters:
+
+    - start: :math:`q_i` is the soft majority vote (vote fractions);
+    - each epoch (M-step for θ): the network is trained on the soft targets,
+      :math:`-\sum_k q_{ik} \log p_\theta(k \mid x_i)` averaged over the
+      items with a label (one pass, a generalised EM step);
+    - after each epoch (``on_epoch_end``, called by a skorch callback the
+      estimator adds): the closed-form M-step for the workers,
+      :math:`\pi_r[k, l] \propto \alpha + \sum_{i: y_i^r = l} q_{ik}`
+      (Dirichlet smoothing, ``reg`` is α, default 0.01), then the E-step
+      :math:`q_{ik} \propto p_\theta(k \mid x_i) \prod_r \pi_r[k, y_i^r]`
+      with the network in evaluation mode.
+
+    The loss finds each row's :math:`q_i` through the item-index column of
+    the training target (see :func:`skcrowd.nn._modules.crowd_target_index`),
+    which survives skorch's shuffling and validation split. Validation rows
+    get E-steps (their ``q`` scores the validation loss) but do not enter
+    the M-step. Without an index (the loss called on a bare target) the
+    posterior under the current network and confusions is used instead.
+    ``rank`` is not used: the closed-form M-step needs full matrices.
+
+    Raykar, Yu, Zhao, Valadez, Florin, Bogoni & Moy, "Learning From Crowds",
+    JMLR 11, 2010.
+    """
+
+    default_reg = 0.01
+    uses_item_index = True
+    epoch_hook = True
+    prior_accuracy = 0.8
+
+    def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+        super().__init__(n_classes, n_workers, rep_size, reg, rank)
+        k = n_classes
+        logit = _diagonal_logit(k, self.prior_accuracy) if k > 1 else 0.0
+        start = F.log_softmax(logit * torch.eye(k), dim=-1)
+        self.register_buffer("log_confusion", start.repeat(n_workers, 1, 1))
+        self.register_buffer("posterior", torch.empty(0, k))
+
+    def initialize_from_crowd(self, item, worker, label, n_samples):
+        votes = torch.zeros(n_samples, self.n_classes)
+        votes.index_put_(
+            (torch.as_tensor(item), torch.as_tensor(label)),
+            torch.ones(len(item)),
+            accumulate=True,
+        )
+        total = votes.sum(1, keepdim=True)
+        q = torch.where(total > 0, votes / total.clamp_min(1), 1.0 / self.n_classes)
+        self.posterior = q.to(self.log_confusion.device)
+
+    def log_conditional(self, rep, workers):
+        return self.log_confusion[workers]
+
+    def loss(self, logits, rep, workers, labels, index=None):
+        has_label = (labels >= 0).any(dim=1)
+        if index is None:
+            with torch.no_grad():
+                q = self.log_posterior(logits, rep, workers.clamp_min(0), labels).exp()
+        else:
+            q = self.posterior[index]
+        ce = -(q * F.log_softmax(logits, dim=1)).sum(dim=1)
+        return masked_mean(ce, has_label) + self.regularization(logits, rep)
+
+    @torch.no_grad()
+    def on_epoch_end(self, batches, n_train_batches):
+        from ._modules import crowd_target_index, split_crowd_target
+
+        k = self.n_classes
+        # M-step for the workers, from the posteriors the epoch trained on
+        counts = torch.zeros_like(self.log_confusion)
+        for _, _, target in batches[:n_train_batches]:
+            workers, labels = split_crowd_target(target)
+            rows, slots = (labels >= 0).nonzero(as_tuple=True)
+            q = self.posterior[crowd_target_index(target)[rows]]  # (n, K)
+            w = workers[rows, slots].unsqueeze(1).expand(-1, k)
+            lab = labels[rows, slots].unsqueeze(1).expand(-1, k)
+            cls = torch.arange(k, device=q.device).expand_as(w)
+            counts.index_put_((w, cls, lab), q, accumulate=True)
+        counts += self.reg
+        total = counts.sum(-1, keepdim=True)
+        fresh = counts / total.clamp_min(1e-12)
+        # a row without counts (reg=0) keeps its previous value
+        self.log_confusion = torch.where(
+            total > 0, fresh.clamp_min(1e-30).log(), self.log_confusion
+        )
+        # E-step for every row, training and validation
+        for logits, rep, target in batches:
+            workers, labels = split_crowd_target(target)
+            post = self.log_posterior(logits, rep, workers.clamp_min(0), labels)
+            self.posterior[crowd_target_index(target)] = post.exp()

@@ -12,9 +12,17 @@ from __future__ import annotations
 import inspect
 
 import torch
+from skorch.callbacks import Callback
 from torch import nn
 
-__all__ = ["MLP", "CrowdNetModule", "split_crowd_target", "resolve_backbone"]
+__all__ = [
+    "MLP",
+    "CrowdNetModule",
+    "CrowdModelEpochEnd",
+    "crowd_target_index",
+    "split_crowd_target",
+    "resolve_backbone",
+]
 
 
 class MLP(nn.Module):
@@ -79,9 +87,27 @@ def _representation_size(backbone, X_sample):
 
 
 def split_crowd_target(target):
-    """Split the padded crowd target ``[workers | labels]`` into its halves."""
+    """``(workers, labels)`` of a crowd target ``[workers | labels (| index)]``.
+
+    The training target carries a last column with each row's item index
+    (an odd number of columns, see :func:`crowd_target_index`); it is
+    dropped here.
+    """
     n_pairs = target.shape[1] // 2
-    return target[:, :n_pairs], target[:, n_pairs:]
+    return target[:, :n_pairs], target[:, n_pairs : 2 * n_pairs]
+
+
+def crowd_target_index(target):
+    """The item-index column of a crowd target, or None when it has none.
+
+    ``CrowdClassifier`` trains on ``[workers | labels | index]``: the index
+    of each row in the training data travels with the row through skorch's
+    shuffled loader and validation split, so crowd models that keep
+    per-item state (the EM model's posteriors) find their rows.
+    """
+    if target.shape[1] % 2 == 1:
+        return target[:, -1]
+    return None
 
 
 class CrowdNetModule(nn.Module):
@@ -111,10 +137,46 @@ class CrowdNetModule(nn.Module):
         rep = self.backbone(X)
         return self.head(rep), rep
 
+    def training_logits(self, logits):
+        """The logits the crowd model is trained on.
+
+        Logit adjustment (Menon et al., ICLR 2021): train on logits shifted
+        by the log class prior, predict with the plain logits.
+        """
+        return logits + self.log_prior_shift
+
     def loss(self, output, target):
         logits, rep = output
         workers, labels = split_crowd_target(target)
-        # logit adjustment (Menon et al., ICLR 2021): train on logits shifted
-        # by the log class prior, predict with the plain logits
-        shifted = logits + self.log_prior_shift
+        shifted = self.training_logits(logits)
+        if getattr(self.crowd_model, "uses_item_index", False):
+            index = crowd_target_index(target)
+            return self.crowd_model.loss(shifted, rep, workers, labels, index=index)
         return self.crowd_model.loss(shifted, rep, workers, labels)
+
+
+class CrowdModelEpochEnd(Callback):
+    """Skorch callback: hand the crowd model its end-of-epoch pass.
+
+    For crowd models with ``epoch_hook = True`` (the EM model): after each
+    epoch, the net is run in evaluation mode over the training (and
+    validation) rows, and the crowd model's ``on_epoch_end(batches,
+    n_train_batches)`` receives the ``(training logits, representation,
+    target)`` of every batch, training rows first. It draws no random
+    numbers, so seeded fits repeat.
+    """
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        module = net.module_
+        batches, n_train = [], 0
+        with torch.no_grad():
+            for dataset in (dataset_train, dataset_valid):
+                if dataset is None:
+                    continue
+                for batch in net.get_iterator(dataset, training=False):
+                    logits, rep = net.evaluation_step(batch, training=False)
+                    target = batch[1].to(logits.device)
+                    batches.append((module.training_logits(logits), rep, target))
+                if dataset is dataset_train:
+                    n_train = len(batches)
+        module.crowd_model.on_epoch_end(batches, n_train)
