@@ -5,11 +5,27 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcrowd.utils.estimator_checks import (
     all_estimators,
-    construct_instance,
+    construct_instances,
     expected_failed_checks,
 )
 
-ESTIMATORS = [construct_instance(cls) for _, cls in all_estimators()]
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny nets train faster on one thread, and the machine is shared."""
+    try:
+        import torch
+    except ImportError:  # the aggregators are checked without torch
+        yield
+        return
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+# one instance per estimator, one per crowd model for CrowdClassifier
+ESTIMATORS = [est for _, cls in all_estimators() for est in construct_instances(cls)]
 
 
 def test_registry_is_not_empty():
@@ -26,7 +42,17 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_every_crowd_model_is_checked():
+    from skcrowd.classification import CROWD_MODEL_NAMES
+    from skcrowd.nn import CROWD_MODELS
+
+    checked = {
+        est.crowd_model for est in ESTIMATORS if type(est).__name__ == "CrowdClassifier"
+    }
+    assert checked == set(CROWD_MODEL_NAMES) == set(CROWD_MODELS)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=str)
 def test_expected_failures_have_reasons(estimator):
     for check, reason in expected_failed_checks(estimator).items():
         assert check.startswith("check_")

@@ -13,7 +13,12 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators", "construct_instance", "expected_failed_checks"]
+__all__ = [
+    "all_estimators",
+    "construct_instance",
+    "construct_instances",
+    "expected_failed_checks",
+]
 
 #: Subpackages whose ``__all__`` lists public estimators.
 _PUBLIC_MODULES = ("skcrowd.aggregation", "skcrowd.classification", "skcrowd.embedding")
@@ -25,6 +30,16 @@ INIT_PARAMS = {
     "Wawa": {"random_state": 0},
     "ZeroBasedSkill": {"random_state": 0},
     "MACE": {"random_state": 0},
+    # small and fast, yet > 0.83 accuracy on the checks' easy blobs
+    # (check_classifiers_train); the defaults (100 epochs of a 100-unit MLP)
+    # would make the checks take minutes per crowd model (DESIGN.md §3.11)
+    "CrowdClassifier": {
+        "hidden_units": (16,),
+        "lr": 0.01,
+        "max_epochs": 10,
+        "batch_size": 32,
+        "random_state": 0,
+    },
     "MultiviewTripletEmbedder": {
         "max_epochs": 2,
         "hidden_units": (8,),
@@ -130,6 +145,7 @@ _TRIPLET_FAILURES.update(
 )
 
 EXPECTED_FAILED_CHECKS = {
+    "CrowdClassifier": _CROWD_CLASSIFIER_FAILURES,
     "MajorityVote": {**_AGGREGATOR_FAILURES, **_RANDOM_TIES},
     "AggregatedClassifier": {
         **_CROWD_CLASSIFIER_FAILURES,
@@ -184,6 +200,35 @@ def all_estimators():
 def construct_instance(cls):
     """An instance of ``cls`` with the common-test parameters."""
     return cls(**INIT_PARAMS.get(cls.__name__, {}))
+
+
+#: Estimators checked once per value of a parameter: every crowd model of
+#: ``CrowdClassifier`` is its own estimator for the common tests.
+PER_VALUE_PARAMS = {
+    "CrowdClassifier": ("crowd_model", "skcrowd.classification", "CROWD_MODEL_NAMES"),
+}
+
+
+def construct_instances(cls):
+    """The instances of ``cls`` the common tests check.
+
+    One instance with the common-test parameters, or, for the estimators of
+    :data:`PER_VALUE_PARAMS`, one per value of the listed parameter (one
+    ``CrowdClassifier`` per crowd model).
+
+    Examples
+    --------
+    >>> from skcrowd.classification import CrowdClassifier
+    >>> from skcrowd.utils.estimator_checks import construct_instances
+    >>> [est.crowd_model for est in construct_instances(CrowdClassifier)][:2]
+    ['crowdlayer-mw', 'crowdlayer-vw']
+    """
+    params = INIT_PARAMS.get(cls.__name__, {})
+    if cls.__name__ not in PER_VALUE_PARAMS:
+        return [cls(**params)]
+    name, module_name, values_name = PER_VALUE_PARAMS[cls.__name__]
+    values = getattr(importlib.import_module(module_name), values_name)
+    return [cls(**params, **{name: value}) for value in values]
 
 
 def expected_failed_checks(estimator):
