@@ -255,6 +255,7 @@ def make_multiview_triplets(
         - ``attributes``: ``(n_objects, 2)``, digit and colour;
           ``attribute_names``: ``["digit", "colour"]``;
         - ``worker_views``: ``(n_workers,)``, the view of each worker;
+        - ``colors``: ``(n_colors, 3)`` RGB of the tints, ``color_names``;
         - ``test_objects``: indices of the held-out objects (or ``None``);
         - ``DESCR``.
 
@@ -331,6 +332,8 @@ def make_multiview_triplets(
         attributes=attributes,
         attribute_names=["digit", "colour"],
         worker_views=worker_views,
+        colors=COLORS[:n_colors].copy(),
+        color_names=list(COLOR_NAMES[:n_colors]),
         test_objects=test_objects,
         DESCR=descr,
     )

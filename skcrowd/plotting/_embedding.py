@@ -46,6 +46,7 @@ def plot_view_embeddings(
     titles=None,
     label_names=None,
     cmap="tab10",
+    palettes=None,
     axes=None,
     point_size=12,
     random_state=None,
@@ -68,6 +69,9 @@ def plot_view_embeddings(
         Legend entries per view, indexed by label value.
     cmap : str, default="tab10"
         Matplotlib colour map of the labels.
+    palettes : list of (array-like of colours or None), default=None
+        Per view, the colour of each label value (indexed by the value), e.g.
+        the true tints for a colour view; ``None`` uses ``cmap``.
     axes : array of matplotlib Axes, default=None
         Axes to draw in, one per view; default a new figure with one row.
     point_size : float, default=12
@@ -121,6 +125,8 @@ def plot_view_embeddings(
             colours = plt.get_cmap(cmap)(np.linspace(0, 1, max(len(values), 2)))
             if len(values) <= 10 and cmap == "tab10":
                 colours = plt.get_cmap(cmap)(np.arange(len(values)))
+            if palettes is not None and palettes[v] is not None:
+                colours = [palettes[v][int(value)] for value in values]
             for colour, value in zip(colours, values, strict=False):
                 mask = labels[:, v] == value
                 name = value
