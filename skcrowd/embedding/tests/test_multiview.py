@@ -261,3 +261,17 @@ def test_import_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False False", out.stderr
+
+
+def test_validation_fraction_and_early_stopping(digits):
+    est = MultiviewTripletEmbedder(
+        max_epochs=30,
+        validation_fraction=0.2,
+        early_stopping=True,
+        n_iter_no_change=2,
+        hidden_units=(16,),
+        lr=5e-2,
+        random_state=0,
+    ).fit(digits.data)
+    assert "valid_loss" in est.history_[-1]
+    assert len(est.history_) < 30
