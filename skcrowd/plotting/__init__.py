@@ -3,6 +3,13 @@
 Install the ``plot`` extra (``pip install 'skcrowd[plot]'``) for matplotlib.
 """
 
+from ._calibration import plot_reliability_diagram
 from ._embedding import plot_view_embeddings
+from ._workers import plot_worker_accuracy, plot_worker_confusion
 
-__all__ = ["plot_view_embeddings"]
+__all__ = [
+    "plot_reliability_diagram",
+    "plot_view_embeddings",
+    "plot_worker_accuracy",
+    "plot_worker_confusion",
+]
