@@ -21,6 +21,22 @@ class CrowdClassifierMixin(ClassifierMixin):
     agreement of the predictions with the observed crowd labels (the mean
     over labels, so items with more labels weigh more). To score against
     gold labels use :func:`skcrowd.metrics.make_gold_scorer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcrowd.aggregation import MajorityVote
+    >>> from skcrowd.base import CrowdClassifierMixin
+    >>> from skcrowd.classification import AggregatedClassifier
+    >>> issubclass(AggregatedClassifier, CrowdClassifierMixin)
+    True
+    >>> X = np.array([[0.0], [0.2], [0.9], [1.0]])
+    >>> Y = np.array([[0, 0, 1], [0, np.nan, 0], [1, 1, 0], [1, 1, np.nan]])
+    >>> clf = AggregatedClassifier(MajorityVote(random_state=0)).fit(X, Y)
+    >>> clf.score(X, Y)  # 8 of the 10 crowd labels agree with the predictions
+    0.8
+    >>> clf.score(X, [0, 0, 1, 1])  # a 1-D y: the accuracy
+    1.0
     """
 
     def _validate_crowd_data(self, X, Y, *, reset, **check_params):
