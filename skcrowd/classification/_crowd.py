@@ -142,10 +142,10 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
     >>> from skcrowd.classification import CrowdClassifier
     >>> from skcrowd.datasets import make_crowd_classification
     >>> X, Y, y_true = make_crowd_classification(
-    ...     n_samples=300, n_workers=5, random_state=0)
-    >>> clf = CrowdClassifier(max_epochs=30, random_state=0).fit(X, Y)
+    ...     n_samples=200, n_workers=5, random_state=0)
+    >>> clf = CrowdClassifier(max_epochs=10, random_state=0).fit(X, Y)
     >>> clf.predict_proba(X).shape, clf.worker_confusion_.shape
-    ((300, 3), (5, 3, 3))
+    ((200, 3), (5, 3, 3))
     """
 
     _parameter_constraints: dict = {
