@@ -18,12 +18,26 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.validation import check_crowd_matrix, is_missing_label
+from ._backend import get_backend
 
 __all__ = ["BaseAggregator", "BaseEMAggregator"]
+
+#: parameter constraints of the aggregators with a ``backend`` and ``device``
+BACKEND_CONSTRAINTS = {
+    "backend": [StrOptions({"numpy", "torch"})],
+    "device": "no_validation",
+}
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a Dask collection (checked without importing dask)."""
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(
+        obj, "__dask_graph__"
+    )
 
 
 class BaseAggregator(BaseEstimator):
@@ -33,9 +47,14 @@ class BaseAggregator(BaseEstimator):
     attributes and return the posterior ``(n_samples, n_classes)`` of the
     training items) and ``_posterior(crowd)`` (the posterior of the items of
     a new crowd under the fitted worker model).
+
+    Aggregators with ``_supports_dask = True`` also accept a
+    ``dask.dataframe.DataFrame`` in long format (see
+    :mod:`skcrowd.aggregation._dask`).
     """
 
     _parameter_constraints: dict = {"missing_label": "no_validation"}
+    _supports_dask = False
 
     def __init__(self, *, missing_label=np.nan):
         self.missing_label = missing_label
@@ -72,6 +91,7 @@ class BaseAggregator(BaseEstimator):
             Y,
             missing_label=self.missing_label,
             classes=None if reset else self.classes_,
+            compact=True,  # int32 COO arrays: 12 bytes per label, not 24
         )
         # feature names (worker ids of a DataFrame) and the number of workers
         validate_data(self, Y, reset=reset, skip_check_array=True)
@@ -126,6 +146,10 @@ class BaseAggregator(BaseEstimator):
             The fitted aggregator.
         """
         self._validate_params()
+        if is_dask_collection(Y):
+            from ._dask import fit_dask
+
+            return fit_dask(self, Y, y_gold=y_gold)
         crowd = self._validate_crowd(Y, reset=True)
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
@@ -154,6 +178,10 @@ class BaseAggregator(BaseEstimator):
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
+        if is_dask_collection(Y):
+            from ._dask import predict_proba_dask
+
+            return predict_proba_dask(self, Y)
         crowd = self._validate_crowd(Y, reset=False)
         return self._posterior(crowd)
 
@@ -170,6 +198,10 @@ class BaseAggregator(BaseEstimator):
         labels : ndarray of shape (n_samples,)
         """
         proba = self.predict_proba(Y)
+        if is_dask_collection(proba):
+            from ._dask import labels_from_proba
+
+            return labels_from_proba(self, proba)
         return self.classes_[self._argmax(proba)]
 
     def fit_predict(self, Y, y=None, *, y_gold=None):
@@ -271,13 +303,19 @@ def vote_proba(crowd, weights=None, gold=None):
 
 
 def clamp_gold(proba, gold):
-    """Set the posterior of the items with known labels to one-hot."""
+    """Set the posterior of the items with known labels to one-hot.
+
+    ``proba`` and ``gold`` are numpy arrays or torch tensors (both of one).
+    """
     if gold is None:
         return proba
     known = gold >= 0
     if known.any():
+        index = known.nonzero()[0] if isinstance(known, np.ndarray) else (
+            known.nonzero().ravel()
+        )
         proba[known] = 0.0
-        proba[np.flatnonzero(known), gold[known]] = 1.0
+        proba[index, gold[known]] = 1.0
     return proba
 
 
@@ -300,17 +338,31 @@ class BaseEMAggregator(BaseAggregator):
       dict ``state`` passed to the other hooks;
     - ``_m_step(crowd, proba, state)``: the parameters maximising the
       expected complete-data log-likelihood (plus log-prior) given the
-      posterior ``proba``;
+      posterior ``proba``; or, for a model whose M-step depends on the
+      posterior only through sums over the labels, ``_suff_stats(crowd,
+      proba, state)`` (a dict of arrays that add up over disjoint sets of
+      items) and ``_m_step_from_stats(stats, state)``, which is what lets
+      the Dask path reduce the statistics of partitions;
     - ``_e_step(crowd, params, state)``: the log joint ``log p(t_i = k,
       labels of i)`` of shape ``(n_samples, n_classes)``;
     - ``_log_prior(params)``: the parameters' log-prior (0 for plain ML),
       so that the objective the loop reports is the one that EM increases;
     - ``_set_fitted(params, state)``: the public fitted attributes.
 
-    The loop starts from the (soft) majority vote, clamps items with known
-    gold labels, stops when the per-label change of the objective falls
-    below ``tol`` or after ``max_iter`` iterations, and records
-    ``log_likelihood_`` (the objective after each iteration) and ``n_iter_``.
+    The loop (:meth:`_run_em`) starts from the (soft) majority vote, clamps
+    items with known gold labels, stops when the per-label change of the
+    objective falls below ``tol`` or after ``max_iter`` iterations, and
+    records ``log_likelihood_`` (the objective after each iteration) and
+    ``n_iter_``. It is the one loop of every EM aggregator and every way of
+    running it: the data it iterates over is an *engine*, the whole crowd
+    in memory (:class:`InMemoryEM`, on the numpy or the torch backend) or
+    the partitions of a Dask DataFrame (``_dask.DaskEM``).
+
+    Subclasses with ``_backend_aware = True`` write their hooks against the
+    backend object ``crowd.xp`` (see :mod:`skcrowd.aggregation._backend`)
+    and receive the crowd as a :class:`~skcrowd.aggregation._backend.CrowdArrays`;
+    the others receive the :class:`~skcrowd.utils.CrowdMatrix` and run on
+    numpy.
     """
 
     _parameter_constraints: dict = {
@@ -318,52 +370,119 @@ class BaseEMAggregator(BaseAggregator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     }
+    _backend_aware = False
+
+    def _get_backend(self):
+        return get_backend(
+            getattr(self, "backend", "numpy"), getattr(self, "device", "cpu")
+        )
 
     def _fit_crowd(self, crowd, gold):
-        state = self._init_params(crowd)
-        proba = self._initial_proba(crowd, gold, state)
+        return self._run_em(InMemoryEM(self, crowd, gold))
+
+    def _run_em(self, engine):
+        """The EM loop, over the data of ``engine``; returns its posterior."""
+        posterior = engine.initial()
         history = []
         params = None
         for _ in range(self.max_iter):
-            params = self._m_step(crowd, proba, state)
-            joint = self._e_step(crowd, params, state)
-            proba, log_evidence = normalize_log(joint)
-            if gold is not None and (gold >= 0).any():
-                known = np.flatnonzero(gold >= 0)
-                log_evidence[known] = joint[known, gold[known]]
-                proba = clamp_gold(proba, gold)
-            objective = float(log_evidence.sum() + self._log_prior(params, state))
+            params = engine.m_step(posterior)
+            posterior, log_evidence = engine.e_step(params)
+            objective = float(log_evidence + self._log_prior(params, engine.state))
             history.append(objective)
             if (
                 len(history) > 1
-                and abs(history[-1] - history[-2]) <= self.tol * crowd.n_labels
+                and abs(history[-1] - history[-2]) <= self.tol * engine.n_labels
             ):
                 break
         self.n_iter_ = len(history)
         self.log_likelihood_ = np.asarray(history)
+        if self._backend_aware:
+            params = engine.xp.tree_to_numpy(params)
         self._params_ = params
-        self._set_fitted(params, state)
-        return proba
+        return engine.finish(params, posterior)
+
+    def _m_step(self, crowd, proba, state):
+        return self._m_step_from_stats(self._suff_stats(crowd, proba, state), state)
 
     def _initial_proba(self, crowd, gold, state):
+        if self._backend_aware:
+            return clamp_gold(crowd.xp.vote_proba(crowd), gold)
         return vote_proba(crowd, gold=gold)
 
     def _posterior(self, crowd):
-        state = self._init_params(crowd)
-        joint = self._e_step(crowd, self._params_, state)
-        return normalize_log(joint)[0]
+        if not self._backend_aware:
+            state = self._init_params(crowd)
+            joint = self._e_step(crowd, self._params_, state)
+            return normalize_log(joint)[0]
+        xp = self._get_backend()
+        view = xp.view(crowd)
+        state = self._init_params(view)
+        joint = self._e_step(view, xp.tree_asarray(self._params_), state)
+        return xp.to_numpy(xp.normalize_log(joint)[0])
 
     def _log_prior(self, params, state):
         return 0.0
 
 
+class InMemoryEM:
+    """The EM loop's data when the whole crowd is in memory.
+
+    With a backend-aware aggregator, the crowd, the gold labels and every
+    array of the loop live in the aggregator's backend (numpy, or torch on
+    its ``device``); the fitted parameters and the posterior come back as
+    numpy arrays.
+    """
+
+    def __init__(self, aggregator, crowd, gold):
+        self.aggregator = aggregator
+        self.n_labels = crowd.n_labels
+        known = None
+        if gold is not None and (gold >= 0).any():
+            known = np.flatnonzero(gold >= 0)
+        if aggregator._backend_aware:
+            self.xp = aggregator._get_backend()
+            self.crowd = self.xp.view(crowd)
+            self.gold = None if known is None else self.xp.index(gold)
+        else:
+            self.xp = get_backend("numpy")
+            self.crowd = crowd
+            self.gold = None if known is None else gold
+        if known is not None:
+            self.known = self.xp.index(known)
+            self.known_label = self.xp.index(gold[known])
+        self.state = aggregator._init_params(self.crowd)
+
+    def initial(self):
+        return self.aggregator._initial_proba(self.crowd, self.gold, self.state)
+
+    def m_step(self, proba):
+        return self.aggregator._m_step(self.crowd, proba, self.state)
+
+    def e_step(self, params):
+        """Posterior of every item under ``params``, and the log evidence."""
+        joint = self.aggregator._e_step(self.crowd, params, self.state)
+        proba, log_evidence = self.xp.normalize_log(joint)
+        if self.gold is not None:
+            log_evidence[self.known] = joint[self.known, self.known_label]
+            proba[self.known] = 0.0
+            proba[self.known, self.known_label] = 1.0
+        return proba, float(log_evidence.sum())
+
+    def finish(self, params, proba):
+        """Set the fitted attributes; return the posterior as numpy."""
+        aggregator = self.aggregator
+        aggregator._set_fitted(params, self.state)
+        return self.xp.to_numpy(proba)
+
+
 def worker_label_item_matrix(crowd):
     """Sparse counts ``C[w * K + l, i]``: worker w gave label l to item i."""
     k = crowd.n_classes
+    rows = crowd.worker * k + crowd.label
+    if crowd.n_workers * k > np.iinfo(np.int32).max:
+        rows = crowd.worker.astype(np.int64) * k + crowd.label
     return sp.csr_array(
-        (
-            np.ones(crowd.n_labels),
-            (crowd.worker * k + crowd.label, crowd.item),
-        ),
+        (np.ones(crowd.n_labels), (rows, crowd.item)),
         shape=(crowd.n_workers * k, crowd.n_samples),
     )

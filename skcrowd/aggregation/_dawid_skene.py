@@ -7,11 +7,9 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseEMAggregator, worker_label_item_matrix
+from ._base import BACKEND_CONSTRAINTS, BaseEMAggregator
 
 __all__ = ["DawidSkene"]
-
-_TINY = 1e-300
 
 
 class DawidSkene(BaseEMAggregator):
@@ -36,6 +34,12 @@ class DawidSkene(BaseEMAggregator):
     never decreases. Both steps are sparse matrix products over the observed
     labels: the cost of an iteration is ``O(n_labels * K + n_workers * K^2)``.
 
+    Besides a crowd matrix, ``fit`` accepts a ``dask.dataframe.DataFrame`` in
+    long format (``task``, ``worker``, ``label``): each EM iteration is then
+    one map-reduce pass over its partitions, on the active
+    ``distributed.Client`` (see :ref:`the Dask section <dask_aggregation>`
+    of :mod:`skcrowd.aggregation._dask`).
+
     Parameters
     ----------
     max_iter : int, default=100
@@ -53,15 +57,24 @@ class DawidSkene(BaseEMAggregator):
         mostly right.
     missing_label : scalar, default=np.nan
         Marker of a missing label (``NaN`` and ``None`` are always missing).
+    backend : {"numpy", "torch"}, default="numpy"
+        Array library of the EM iterations: numpy and scipy.sparse, or torch
+        (float64 throughout: the result equals numpy's to rounding).
+    device : str, default="cpu"
+        Where the torch backend runs (``"cuda"``, ``"cuda:1"``, ...); the
+        numpy backend runs on the CPU.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The observed labels, sorted.
     labels_ : ndarray of shape (n_samples,)
-        Estimated true label of each training item.
+        Estimated true label of each training item (a lazy Dask Series
+        indexed by task after a fit on a Dask DataFrame).
     proba_ : ndarray of shape (n_samples, n_classes)
-        Posterior of each training item's true class.
+        Posterior of each training item's true class (a lazy Dask DataFrame
+        indexed by task, one column per class, after a fit on a Dask
+        DataFrame).
     confusion_ : ndarray of shape (n_workers, n_classes, n_classes)
         ``confusion_[r, k, l]``: probability that worker ``r`` answers ``l``
         when the truth is ``k``.
@@ -98,7 +111,10 @@ class DawidSkene(BaseEMAggregator):
         **BaseEMAggregator._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "confusion_prior": ["array-like", None],
+        **BACKEND_CONSTRAINTS,
     }
+    _backend_aware = True
+    _supports_dask = True
 
     def __init__(
         self,
@@ -108,16 +124,25 @@ class DawidSkene(BaseEMAggregator):
         alpha=0.01,
         confusion_prior=None,
         missing_label=np.nan,
+        backend="numpy",
+        device="cpu",
     ):
         self.max_iter = max_iter
         self.tol = tol
         self.alpha = alpha
         self.confusion_prior = confusion_prior
         self.missing_label = missing_label
+        self.backend = backend
+        self.device = device
 
     def _init_params(self, crowd):
+        xp = crowd.xp
         k = crowd.n_classes
-        counts = worker_label_item_matrix(crowd)
+        n_rows = crowd.n_workers * k
+        # C[w * K + l, i] = 1: worker w gave label l to item i
+        rows = xp.flat_index(crowd.worker, k, crowd.label, n_rows)
+        counts = xp.incidence(rows, crowd.item, (n_rows, crowd.n_samples))
+        del rows
         pseudo = np.full((crowd.n_workers, k, k), float(self.alpha))
         if self.confusion_prior is not None:
             prior = np.asarray(self.confusion_prior, dtype=float)
@@ -129,34 +154,44 @@ class DawidSkene(BaseEMAggregator):
             if np.any(prior < 0) or not np.all(np.isfinite(prior)):
                 raise ValueError("confusion_prior must be finite and non-negative.")
             pseudo = pseudo + prior
-        return {"C": counts, "CT": counts.T.tocsr(), "pseudo": pseudo}
+        return {"C": counts, "pseudo": xp.asarray(pseudo), "xp": xp}
 
-    def _m_step(self, crowd, proba, state):
-        k = crowd.n_classes
+    def _suff_stats(self, crowd, proba, state):
+        # (W*K_label, K_true): expected counts of each worker's answers
+        return {
+            "counts": state["C"].dot(proba),
+            "prior": crowd.xp.sum(proba, axis=0),
+        }
+
+    def _m_step_from_stats(self, stats, state):
+        xp = state["xp"]
+        n_workers, k, _ = state["pseudo"].shape
         # (W*K_label, K_true) -> (W, K_true, K_label)
-        counts = (state["C"] @ proba).reshape(crowd.n_workers, k, k).transpose(0, 2, 1)
+        counts = xp.swap12(stats["counts"].reshape(n_workers, k, k))
         counts = counts + state["pseudo"]
-        totals = counts.sum(axis=2, keepdims=True)
-        confusion = np.divide(
-            counts, totals, out=np.full_like(counts, 1.0 / k), where=totals > 0
+        totals = xp.sum(counts, axis=2, keepdims=True)
+        confusion = xp.where(
+            totals > 0, counts / xp.where(totals > 0, totals, 1.0), 1.0 / k
         )
-        prior = proba.sum(axis=0) + self.alpha
-        prior = prior / prior.sum()
+        prior = stats["prior"] + self.alpha
+        prior = prior / xp.sum(prior)
         return {"confusion": confusion, "prior": prior}
 
     def _e_step(self, crowd, params, state):
+        xp = crowd.xp
         k = crowd.n_classes
         # floors keep impossible events finite (alpha=0): log(1e-300) ~ -690
-        log_conf = np.log(np.maximum(params["confusion"], _TINY))
-        log_prior = np.log(np.maximum(params["prior"], _TINY))
+        log_conf = xp.safe_log(params["confusion"])
+        log_prior = xp.safe_log(params["prior"])
         # log_conf[w, k, l] -> rows (w*K + l), columns true class k
-        flat = log_conf.transpose(0, 2, 1).reshape(crowd.n_workers * k, k)
-        return log_prior[None, :] + state["CT"] @ flat
+        flat = xp.swap12(log_conf).reshape(crowd.n_workers * k, k)
+        return log_prior[None, :] + state["C"].tdot(flat)
 
     def _log_prior(self, params, state):
-        conf = state["pseudo"] * np.log(np.maximum(params["confusion"], _TINY))
-        prior = self.alpha * np.log(np.maximum(params["prior"], _TINY)).sum()
-        return float(conf.sum() + prior)
+        xp = state["xp"]
+        conf = state["pseudo"] * xp.safe_log(params["confusion"])
+        prior = self.alpha * xp.sum(xp.safe_log(params["prior"]))
+        return float(xp.sum(conf) + prior)
 
     def _set_fitted(self, params, state):
         self.confusion_ = params["confusion"]

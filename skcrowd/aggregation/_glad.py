@@ -9,7 +9,8 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseEMAggregator, normalize_log
+from ._backend import get_backend
+from ._base import BACKEND_CONSTRAINTS, BaseEMAggregator, normalize_log
 
 __all__ = ["GLAD"]
 
@@ -42,9 +43,11 @@ def _single_blas_thread():
     return _THREADPOOL_CONTROLLER.limit(limits=1, user_api="blas")
 
 
-def _log_sigmoid(x):
+def _log_sigmoid(x, xp=None):
     """``log(sigmoid(x))``, stable, with one exp and one log1p (no logaddexp)."""
-    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+    if xp is None:
+        return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+    return xp.minimum(x, 0.0) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
 class GLAD(BaseEMAggregator):
@@ -125,6 +128,14 @@ class GLAD(BaseEMAggregator):
         drops from 0.928 to 0.898), hence the uniform default.
     missing_label : scalar, default=np.nan
         Marker of a missing label (``NaN`` and ``None`` are always missing).
+    backend : {"numpy", "torch"}, default="numpy"
+        Array library of the EM iterations' sums over the labels (torch in
+        float64, so the result equals numpy's to rounding). The L-BFGS-B
+        iterations run on the host with scipy whatever the backend; each of
+        their function evaluations is one pass over the labels on the
+        backend. ``predict_proba`` on a new crowd runs on numpy.
+    device : str, default="cpu"
+        Where the torch backend runs (``"cuda"``, ...).
 
     Attributes
     ----------
@@ -190,7 +201,12 @@ class GLAD(BaseEMAggregator):
         "beta_prior_mean": [Interval(Real, -_B_BOUND, _B_BOUND, closed="neither")],
         "beta_prior_var": [Interval(Real, 0, None, closed="neither")],
         "class_prior": [StrOptions({"uniform", "estimate"}), "array-like"],
+        **BACKEND_CONSTRAINTS,
     }
+    _backend_aware = True
+    _supports_dask = True
+    #: parameters indexed by item (sliced per partition on Dask)
+    _item_params = ("b",)
 
     def __init__(
         self,
@@ -204,6 +220,8 @@ class GLAD(BaseEMAggregator):
         beta_prior_var=1.0,
         class_prior="uniform",
         missing_label=np.nan,
+        backend="numpy",
+        device="cpu",
     ):
         self.max_iter = max_iter
         self.tol = tol
@@ -214,78 +232,133 @@ class GLAD(BaseEMAggregator):
         self.beta_prior_var = beta_prior_var
         self.class_prior = class_prior
         self.missing_label = missing_label
+        self.backend = backend
+        self.device = device
 
     # -- EM hooks -----------------------------------------------------------
-    def _init_params(self, crowd):
-        k = crowd.n_classes
+    def _fixed_class_prior(self, k):
         if isinstance(self.class_prior, str):
-            fixed_prior = np.full(k, 1.0 / k) if self.class_prior == "uniform" else None
-        else:
-            fixed_prior = np.asarray(self.class_prior, dtype=float).ravel()
-            if fixed_prior.shape != (k,):
-                raise ValueError(
-                    f"class_prior must have shape ({k},); got {fixed_prior.shape}."
-                )
-            if np.any(fixed_prior < 0) or not np.all(np.isfinite(fixed_prior)):
-                raise ValueError("class_prior must be finite and non-negative.")
-            if fixed_prior.sum() <= 0:
-                raise ValueError("class_prior must have a positive sum.")
-            fixed_prior = fixed_prior / fixed_prior.sum()
+            return np.full(k, 1.0 / k) if self.class_prior == "uniform" else None
+        fixed_prior = np.asarray(self.class_prior, dtype=float).ravel()
+        if fixed_prior.shape != (k,):
+            raise ValueError(
+                f"class_prior must have shape ({k},); got {fixed_prior.shape}."
+            )
+        if np.any(fixed_prior < 0) or not np.all(np.isfinite(fixed_prior)):
+            raise ValueError("class_prior must be finite and non-negative.")
+        if fixed_prior.sum() <= 0:
+            raise ValueError("class_prior must have a positive sum.")
+        return fixed_prior / fixed_prior.sum()
+
+    def _init_params(self, crowd):
+        xp = crowd.xp
+        k = crowd.n_classes
+        fixed_prior = self._fixed_class_prior(k)
         return {
+            "xp": xp,
             "crowd": crowd,
             "log_km1": np.log(max(k - 1, 1)),
-            "fixed_prior": fixed_prior,
-            # the parameters the next M-step warm-starts from
+            "fixed_prior": None if fixed_prior is None else xp.asarray(fixed_prior),
+            # flat index of (item, label) in an (n_samples, K) array
+            "cell": xp.flat_index(crowd.item, k, crowd.label, crowd.n_samples * k),
+            # the parameters the next M-step warm-starts from (numpy: the
+            # L-BFGS-B iterations run on the host)
             "alpha": np.full(crowd.n_workers, float(self.alpha_prior_mean)),
             "b": np.full(crowd.n_samples, float(self.beta_prior_mean)),
         }
+
+    def _neg_q_labels(self, alpha, b, crowd, p):
+        """The sums over the labels of :meth:`_neg_q`, on the crowd's backend.
+
+        Returns ``(q, grad_alpha, grad_b)`` of the likelihood terms only
+        (no prior), ``q`` a float and the gradients backend arrays; ``b``
+        holds the log inverse difficulties of the crowd's items. Every term
+        is a sum over labels, so the terms of disjoint sets of items add up
+        (the Dask path sums them over partitions).
+        """
+        xp = crowd.xp
+        beta = xp.exp(xp.clip(b, -_B_BOUND, _B_BOUND))
+        beta_l = beta[crowd.item]
+        x = alpha[crowd.worker] * beta_l
+        # one exp and one log1p per label: log sigma(x) = min(x, 0) - log1p(e^-|x|)
+        e = xp.exp(-xp.abs(x))
+        inv = 1.0 / (1.0 + e)
+        sig = xp.where(x >= 0, inv, e * inv)
+        # p log a + (1 - p) log(1 - a), with log(1 - a) = log a - x
+        q = (
+            float(xp.sum(xp.minimum(x, 0.0)))
+            - float(xp.sum(xp.log1p(e)))
+            - float(xp.dot(1.0 - p, x))
+        )
+        resid = p - sig
+        grad_alpha = xp.bincount(crowd.worker, resid * beta_l, crowd.n_workers)
+        grad_b = xp.bincount(crowd.item, resid * x, crowd.n_samples)
+        return q, grad_alpha, grad_b
+
+    def _neg_q_prior(self, alpha, b, q, grad_alpha, grad_b):
+        """Add the Gaussian log-priors to the label terms; return minus all.
+
+        Everything here is numpy on the host (``alpha`` and ``b`` are the
+        L-BFGS-B variables).
+        """
+        za = alpha - self.alpha_prior_mean
+        zb = b - self.beta_prior_mean
+        q -= 0.5 * (za @ za / self.alpha_prior_var + zb @ zb / self.beta_prior_var)
+        grad_alpha = grad_alpha - za / self.alpha_prior_var
+        grad_b = grad_b * (np.abs(b) < _B_BOUND) - zb / self.beta_prior_var
+        return -q, -grad_alpha, -grad_b
 
     def _neg_q(self, alpha, b, crowd, p):
         """Minus (expected complete log-likelihood + log-prior) and its gradient.
 
         Only the terms that depend on ``alpha`` and ``b`` are included (the
-        constant ``-(1 - p) log(K - 1)`` is left out).
+        constant ``-(1 - p) log(K - 1)`` is left out). ``alpha`` and ``b``
+        are numpy arrays; the sums over the labels run on the crowd's
+        backend.
         """
-        beta = np.exp(np.clip(b, -_B_BOUND, _B_BOUND))
-        beta_l = beta[crowd.item]
-        x = alpha[crowd.worker] * beta_l
-        # one exp and one log1p per label: log sigma(x) = min(x, 0) - log1p(e^-|x|)
-        e = np.exp(-np.abs(x))
-        inv = 1.0 / (1.0 + e)
-        sig = np.where(x >= 0, inv, e * inv)
-        # p log a + (1 - p) log(1 - a), with log(1 - a) = log a - x
-        q = np.minimum(x, 0.0).sum() - np.log1p(e).sum() - np.dot(1.0 - p, x)
-        za = alpha - self.alpha_prior_mean
-        zb = b - self.beta_prior_mean
-        q -= 0.5 * (za @ za / self.alpha_prior_var + zb @ zb / self.beta_prior_var)
-        resid = p - sig
-        grad_alpha = np.bincount(
-            crowd.worker, weights=resid * beta_l, minlength=crowd.n_workers
-        ) - za / self.alpha_prior_var
-        grad_b = np.bincount(
-            crowd.item, weights=resid * x, minlength=crowd.n_samples
-        ) * (np.abs(b) < _B_BOUND) - zb / self.beta_prior_var
-        return -q, -grad_alpha, -grad_b
+        xp = crowd.xp
+        q, grad_alpha, grad_b = self._neg_q_labels(
+            xp.asarray(alpha), xp.asarray(b), crowd, p
+        )
+        return self._neg_q_prior(
+            alpha, b, q, xp.to_numpy(grad_alpha), xp.to_numpy(grad_b)
+        )
 
-    def _class_prior(self, proba, state):
+    def _suff_stats(self, crowd, proba, state):
+        # the class totals; the rest of the M-step needs the posterior per
+        # label (see _dask_m_step)
+        return {"prior": crowd.xp.sum(proba, axis=0)}
+
+    def _dask_m_step(self, engine, handle, state):
+        """The M-step on a Dask crowd: one pass per L-BFGS-B evaluation."""
+        from ._dask import glad_m_step
+
+        return glad_m_step(self, engine, handle, state)
+
+    def _class_prior(self, prior_sums, state):
+        """The class prior: fixed, or the normalised sums of the posterior."""
         if state["fixed_prior"] is not None:
             return state["fixed_prior"]
-        prior = proba.sum(axis=0)
-        return prior / prior.sum()
+        return prior_sums / state["xp"].sum(prior_sums)
 
-    def _m_step(self, crowd, proba, state):
-        p = proba[crowd.item, crowd.label]
-        n_workers = crowd.n_workers
+    def _lbfgs(self, fun, state):
+        """At most ``m_step_max_iter`` L-BFGS-B iterations from the state.
 
-        def fun(v):
-            f, ga, gb = self._neg_q(v[:n_workers], v[n_workers:], crowd, p)
+        ``fun(alpha, b)`` returns minus Q and its gradients (numpy). A step
+        that does not decrease it is rejected (generalised EM). Updates the
+        warm start in ``state`` and returns the new ``(alpha, b)``.
+        """
+        n_workers = len(state["alpha"])
+
+        def flat_fun(v):
+            f, ga, gb = fun(v[:n_workers], v[n_workers:])
             return f, np.concatenate([ga, gb])
 
         x0 = np.concatenate([state["alpha"], state["b"]])
-        f0 = fun(x0)[0]
+        f0 = flat_fun(x0)[0]
         with np.errstate(over="ignore"):
             res = minimize(
-                fun,
+                flat_fun,
                 x0,
                 jac=True,
                 method="L-BFGS-B",
@@ -295,50 +368,75 @@ class GLAD(BaseEMAggregator):
         x = res.x if np.isfinite(res.fun) and res.fun <= f0 else x0
         state["alpha"] = x[:n_workers].copy()
         state["b"] = np.clip(x[n_workers:], -_B_BOUND, _B_BOUND)
+        return state["alpha"], state["b"]
+
+    def _m_step(self, crowd, proba, state):
+        xp = crowd.xp
+        p = proba.reshape(-1)[state["cell"]]
+        alpha, b = self._lbfgs(
+            lambda alpha, b: self._neg_q(alpha, b, crowd, p), state
+        )
         return {
-            "alpha": state["alpha"],
-            "b": state["b"],
-            "prior": self._class_prior(proba, state),
+            "alpha": xp.asarray(alpha),
+            "b": xp.asarray(b),
+            "prior": self._class_prior(xp.sum(proba, axis=0), state),
         }
 
     def _e_step(self, crowd, params, state):
+        xp = crowd.xp
+        k = crowd.n_classes
         log_km1 = state["log_km1"]
-        x = params["alpha"][crowd.worker] * np.exp(params["b"][crowd.item])
+        x = params["alpha"][crowd.worker] * xp.exp(params["b"][crowd.item])
         # every label contributes log((1 - a) / (K - 1)) to all classes, and
         # log(a) - log((1 - a) / (K - 1)) = x + log(K - 1) to the class it names
-        wrong = np.bincount(
-            crowd.item,
-            weights=_log_sigmoid(-x) - log_km1,
-            minlength=crowd.n_samples,
+        wrong = xp.bincount(
+            crowd.item, _log_sigmoid(-x, xp) - log_km1, crowd.n_samples
         )
-        right = crowd.vote_counts(x + log_km1).toarray()
-        log_prior = np.log(np.maximum(params["prior"], _TINY))
+        right = xp.bincount(
+            state["cell"], x + log_km1, crowd.n_samples * k
+        ).reshape(crowd.n_samples, k)
+        log_prior = xp.safe_log(params["prior"])
         return log_prior[None, :] + wrong[:, None] + right
 
     def _log_prior(self, params, state):
+        xp = state["xp"]
         za = params["alpha"] - self.alpha_prior_mean
         zb = params["b"] - self.beta_prior_mean
         return float(
-            -0.5 * (za @ za / self.alpha_prior_var + zb @ zb / self.beta_prior_var)
-            - 0.5 * len(za) * np.log(2 * np.pi * self.alpha_prior_var)
-            - 0.5 * len(zb) * np.log(2 * np.pi * self.beta_prior_var)
+            -0.5
+            * (
+                float(xp.dot(za, za)) / self.alpha_prior_var
+                + float(xp.dot(zb, zb)) / self.beta_prior_var
+            )
+            - 0.5 * za.shape[0] * np.log(2 * np.pi * self.alpha_prior_var)
+            - 0.5 * zb.shape[0] * np.log(2 * np.pi * self.beta_prior_var)
         )
 
     def _set_fitted(self, params, state):
         self.alphas_ = params["alpha"]
         self.betas_ = np.exp(params["b"])
         self.class_prior_ = params["prior"]
-        self.skill_ = self._skill(state["crowd"], params)
+        crowd = state["crowd"]
+        xp = crowd.xp
+        n, total = self._skill_sums(crowd, xp.tree_asarray(params))
+        self.skill_ = self._skill_from_sums(
+            xp.to_numpy(n), xp.to_numpy(total), params["alpha"]
+        )
 
     def _fit_crowd(self, crowd, gold):
         with _single_blas_thread():
             return super()._fit_crowd(crowd, gold)
 
-    def _skill(self, crowd, params):
-        alpha = params["alpha"]
-        a = expit(alpha[crowd.worker] * np.exp(params["b"][crowd.item]))
-        n = np.bincount(crowd.worker, minlength=crowd.n_workers)
-        total = np.bincount(crowd.worker, weights=a, minlength=crowd.n_workers)
+    @staticmethod
+    def _skill_sums(crowd, params):
+        """Per worker: number of labels and sum of ``sigma(alpha_r beta_i)``."""
+        xp = crowd.xp
+        x = params["alpha"][crowd.worker] * xp.exp(params["b"][crowd.item])
+        a = xp.exp(_log_sigmoid(x, xp))
+        n = xp.bincount(crowd.worker, None, crowd.n_workers)
+        return n, xp.bincount(crowd.worker, a, crowd.n_workers)
+
+    def _skill_from_sums(self, n, total, alpha):
         typical = expit(alpha * np.exp(self.beta_prior_mean))
         return np.where(n > 0, total / np.maximum(n, 1), typical)
 
@@ -355,6 +453,7 @@ class GLAD(BaseEMAggregator):
         item's result does not depend on the other items of the crowd.
         """
         params = self._params_
+        crowd = get_backend("numpy").view(crowd)
         state = self._init_params(crowd)
         alpha_l = params["alpha"][crowd.worker]
         b = state["b"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import BaseAggregator, vote_proba
+from ._base import BACKEND_CONSTRAINTS, BaseAggregator, clamp_gold, vote_proba
 
 __all__ = ["MajorityVote"]
 
@@ -35,6 +35,18 @@ class MajorityVote(BaseAggregator):
         Seed of the tie-breaking draw. Pass an int for reproducible output.
     missing_label : scalar, default=np.nan
         Marker of a missing label (``NaN`` and ``None`` are always missing).
+    backend : {"numpy", "torch"}, default="numpy"
+        Array library counting the votes in ``fit``.
+    device : str, default="cpu"
+        Where the torch backend runs (``"cuda"``, ...).
+
+    Notes
+    -----
+    ``fit`` also accepts a long-format Dask DataFrame (``task``, ``worker``,
+    ``label``), aggregated partition by partition; ``proba_`` and
+    ``labels_`` are then lazy Dask collections indexed by task, and ties are
+    broken with a generator seeded per partition (see
+    :mod:`skcrowd.aggregation._dask`).
 
     Attributes
     ----------
@@ -64,17 +76,29 @@ class MajorityVote(BaseAggregator):
     _parameter_constraints: dict = {
         **BaseAggregator._parameter_constraints,
         "random_state": ["random_state"],
+        **BACKEND_CONSTRAINTS,
     }
+    _supports_dask = True
 
-    def __init__(self, *, random_state=None, missing_label=np.nan):
+    def __init__(
+        self, *, random_state=None, missing_label=np.nan, backend="numpy", device="cpu"
+    ):
         self.random_state = random_state
         self.missing_label = missing_label
+        self.backend = backend
+        self.device = device
 
     def _argmax(self, proba):
         return break_ties(proba, self.random_state)
 
     def _fit_crowd(self, crowd, gold):
-        return vote_proba(crowd, gold=gold)
+        from ._backend import get_backend
+
+        xp = get_backend(self.backend, self.device)
+        if xp.name == "numpy":
+            return vote_proba(crowd, gold=gold)
+        proba = xp.vote_proba(xp.view(crowd))
+        return clamp_gold(xp.to_numpy(proba), gold)
 
     def _record_worker_stats(self, crowd, codes):
         super()._record_worker_stats(crowd, codes)

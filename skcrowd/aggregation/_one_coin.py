@@ -7,11 +7,9 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseEMAggregator
+from ._base import BACKEND_CONSTRAINTS, BaseEMAggregator
 
 __all__ = ["OneCoinDawidSkene"]
-
-_TINY = 1e-300
 
 
 class OneCoinDawidSkene(BaseEMAggregator):
@@ -62,15 +60,22 @@ class OneCoinDawidSkene(BaseEMAggregator):
         skill. ``0`` gives maximum-likelihood EM.
     missing_label : scalar, default=np.nan
         Marker of a missing label (``NaN`` and ``None`` are always missing).
+    backend : {"numpy", "torch"}, default="numpy"
+        Array library of the EM iterations (torch runs in float64: the
+        result equals numpy's to rounding).
+    device : str, default="cpu"
+        Where the torch backend runs (``"cuda"``, ...).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The observed labels, sorted.
     labels_ : ndarray of shape (n_samples,)
-        Estimated true label of each training item.
+        Estimated true label of each training item (a lazy Dask Series
+        indexed by task after a fit on a Dask DataFrame in long format).
     proba_ : ndarray of shape (n_samples, n_classes)
-        Posterior of each training item's true class.
+        Posterior of each training item's true class (a lazy Dask DataFrame
+        after a fit on a Dask DataFrame).
     skill_ : ndarray of shape (n_workers,)
         Estimated probability that each worker's label is correct.
     class_prior_ : ndarray of shape (n_classes,)
@@ -120,66 +125,88 @@ class OneCoinDawidSkene(BaseEMAggregator):
     _parameter_constraints: dict = {
         **BaseEMAggregator._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
+        **BACKEND_CONSTRAINTS,
     }
+    _backend_aware = True
+    _supports_dask = True
 
-    def __init__(self, *, max_iter=100, tol=1e-7, alpha=0.01, missing_label=np.nan):
+    def __init__(
+        self,
+        *,
+        max_iter=100,
+        tol=1e-7,
+        alpha=0.01,
+        missing_label=np.nan,
+        backend="numpy",
+        device="cpu",
+    ):
         self.max_iter = max_iter
         self.tol = tol
         self.alpha = alpha
         self.missing_label = missing_label
+        self.backend = backend
+        self.device = device
 
     def _init_params(self, crowd):
+        xp = crowd.xp
+        k = crowd.n_classes
         return {
-            "n": crowd.labels_per_worker().astype(float),
+            "xp": xp,
+            "n": xp.bincount(crowd.worker, None, crowd.n_workers),
             # flat index of (item, label) in an (n_samples, K) array
-            "cell": crowd.item * crowd.n_classes + crowd.label,
+            "cell": xp.flat_index(crowd.item, k, crowd.label, crowd.n_samples * k),
         }
 
-    def _m_step(self, crowd, proba, state):
-        k = crowd.n_classes
-        hit = proba[crowd.item, crowd.label]
-        correct = np.bincount(crowd.worker, weights=hit, minlength=crowd.n_workers)
-        total = state["n"] + k * self.alpha
-        skill = np.divide(
-            correct + self.alpha,
-            total,
-            out=np.full(crowd.n_workers, 1.0 / k),
-            where=total > 0,
+    def _suff_stats(self, crowd, proba, state):
+        xp = crowd.xp
+        hit = proba.reshape(-1)[state["cell"]]
+        return {
+            "correct": xp.bincount(crowd.worker, hit, crowd.n_workers),
+            "n": state["n"],
+            "prior": xp.sum(proba, axis=0),
+        }
+
+    def _m_step_from_stats(self, stats, state):
+        xp = state["xp"]
+        k = stats["prior"].shape[0]
+        total = stats["n"] + k * self.alpha
+        skill = xp.where(
+            total > 0,
+            (stats["correct"] + self.alpha) / xp.where(total > 0, total, 1.0),
+            1.0 / k,
         )
-        prior = proba.sum(axis=0) + self.alpha
-        prior = prior / prior.sum()
+        prior = stats["prior"] + self.alpha
+        prior = prior / xp.sum(prior)
         return {"skill": skill, "prior": prior}
 
     @staticmethod
-    def _log_probs(skill, k):
+    def _log_probs(xp, skill, k):
         """Log-probability of a correct and of one given wrong answer."""
-        log_hit = np.log(np.maximum(skill, _TINY))
         # floors keep impossible events finite (alpha=0): log(1e-300) ~ -690
-        log_miss = np.log(np.maximum((1.0 - skill) / max(k - 1, 1), _TINY))
+        log_hit = xp.safe_log(skill)
+        log_miss = xp.safe_log((1.0 - skill) / max(k - 1, 1))
         return log_hit, log_miss
 
     def _e_step(self, crowd, params, state):
+        xp = crowd.xp
         k = crowd.n_classes
-        log_hit, log_miss = self._log_probs(params["skill"], k)
+        log_hit, log_miss = self._log_probs(xp, params["skill"], k)
         # every label counts as a miss for every class, plus the
         # log-likelihood ratio of a hit for the class it names
-        miss = np.bincount(
-            crowd.item, weights=log_miss[crowd.worker], minlength=crowd.n_samples
-        )
-        ratio = np.bincount(
-            state["cell"],
-            weights=(log_hit - log_miss)[crowd.worker],
-            minlength=crowd.n_samples * k,
+        miss = xp.bincount(crowd.item, log_miss[crowd.worker], crowd.n_samples)
+        ratio = xp.bincount(
+            state["cell"], (log_hit - log_miss)[crowd.worker], crowd.n_samples * k
         ).reshape(crowd.n_samples, k)
         ratio += miss[:, None]
-        ratio += np.log(np.maximum(params["prior"], _TINY))[None, :]
+        ratio += xp.safe_log(params["prior"])[None, :]
         return ratio
 
     def _log_prior(self, params, state):
-        k = len(params["prior"])
-        log_hit, log_miss = self._log_probs(params["skill"], k)
-        skill = self.alpha * (log_hit + (k - 1) * log_miss).sum()
-        prior = self.alpha * np.log(np.maximum(params["prior"], _TINY)).sum()
+        xp = state["xp"]
+        k = params["prior"].shape[0]
+        log_hit, log_miss = self._log_probs(xp, params["skill"], k)
+        skill = self.alpha * xp.sum(log_hit + (k - 1) * log_miss)
+        prior = self.alpha * xp.sum(xp.safe_log(params["prior"]))
         return float(skill + prior)
 
     def _set_fitted(self, params, state):
