@@ -7,6 +7,7 @@ torch.
 """
 
 from ._base import load_music, load_truth_inference
+from ._rationale import load_yelp_hat, make_rationale_crowd, rationale_terms
 from ._simulate import make_crowd_classification, simulate_crowd
 from ._triplets import (
     load_food100,
@@ -18,8 +19,11 @@ __all__ = [
     "load_food100",
     "load_music",
     "load_truth_inference",
+    "load_yelp_hat",
     "make_crowd_classification",
     "make_multiview_triplets",
+    "make_rationale_crowd",
+    "rationale_terms",
     "simulate_crowd",
     "simulate_multiview_triplets",
 ]

@@ -21,7 +21,12 @@ __all__ = [
 ]
 
 #: Subpackages whose ``__all__`` lists public estimators.
-_PUBLIC_MODULES = ("skcrowd.aggregation", "skcrowd.classification", "skcrowd.embedding")
+_PUBLIC_MODULES = (
+    "skcrowd.aggregation",
+    "skcrowd.classification",
+    "skcrowd.embedding",
+    "skcrowd.rationale",
+)
 
 #: Constructor parameters for the common tests: seeded, and small enough
 #: for the checks to run fast.
@@ -34,6 +39,15 @@ INIT_PARAMS = {
     # (check_classifiers_train); the defaults (100 epochs of a 100-unit MLP)
     # would make the checks take minutes per crowd model (DESIGN.md §3.11)
     "CrowdClassifier": {
+        "hidden_units": (16,),
+        "lr": 0.01,
+        "max_epochs": 10,
+        "batch_size": 32,
+        "random_state": 0,
+    },
+    # CrowdClassifier's small settings; fitted without rationales by the
+    # checks (the rationale head is then absent, the decoder trains)
+    "RationaleCoLearner": {
         "hidden_units": (16,),
         "lr": 0.01,
         "max_epochs": 10,
@@ -146,6 +160,7 @@ _TRIPLET_FAILURES.update(
 
 EXPECTED_FAILED_CHECKS = {
     "CrowdClassifier": _CROWD_CLASSIFIER_FAILURES,
+    "RationaleCoLearner": _CROWD_CLASSIFIER_FAILURES,
     "MajorityVote": {**_AGGREGATOR_FAILURES, **_RANDOM_TIES},
     "AggregatedClassifier": {
         **_CROWD_CLASSIFIER_FAILURES,
