@@ -17,6 +17,7 @@ _SUBMODULES = [
     "datasets",
     "metrics",
     "model_selection",
+    "persistence",
     "plotting",
     "utils",
 ]

@@ -4,7 +4,7 @@
 
 import importlib
 
-from ._net import BaseNeuralEstimator
+from ._net import BaseNeuralEstimator, TrainingInterruptedWarning
 from ._target import padded_crowd_target
 
 _LAZY = {
@@ -13,9 +13,15 @@ _LAZY = {
     "register_crowd_model": "._crowd_models",
     "MLP": "._modules",
     "CrowdNetModule": "._modules",
+    "TrainingCheckpoint": "._checkpoint",
 }
 
-__all__ = ["BaseNeuralEstimator", "padded_crowd_target", *_LAZY]
+__all__ = [
+    "BaseNeuralEstimator",
+    "TrainingInterruptedWarning",
+    "padded_crowd_target",
+    *_LAZY,
+]
 
 
 def __getattr__(name):
