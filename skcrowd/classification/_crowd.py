@@ -116,6 +116,11 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         Extra callbacks, e.g. ``[("cp", Checkpoint(...))]``.
     verbose : int, default=0
         Print skorch's epoch table and a progress bar.
+    accelerator : accelerate.Accelerator, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU or multi-process data parallelism (run the script with
+        ``accelerate launch``), mixed precision, gradient accumulation. The
+        accelerator places the model, so ``device`` is then ignored.
 
     Attributes
     ----------
@@ -184,6 +189,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         n_iter_no_change=10,
         callbacks=None,
         verbose=0,
+        accelerator=None,
     ):
         self.module = module
         self.crowd_model = crowd_model
@@ -206,6 +212,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.verbose = verbose
+        self.accelerator = accelerator
 
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y):
