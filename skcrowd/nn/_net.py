@@ -13,7 +13,14 @@ them share:
   untouched;
 - building the skorch net with sizes inferred from the data, with the
   crowd-safe defaults (no hidden validation split, a shuffled train loader);
-- training on ``device`` and exposing ``history_``.
+- training on ``device`` and exposing ``history_``;
+- resumable training: :meth:`BaseNeuralEstimator.resume` continues a fit
+  (in memory, or from a :class:`~skcrowd.nn.TrainingCheckpoint` written by
+  an interrupted run) so that the resumed model equals an uninterrupted
+  one: the module, the optimizer, the history *and* the torch random
+  number generator (data-loader shuffling, dropout) continue exactly;
+- persistence: pickling maps a CUDA-trained model to the CPU when CUDA is
+  absent, and :mod:`skcrowd.persistence` saves the net without pickle.
 
 The torch module computes its own loss: ``module.loss(output, target)``.
 The net's ``get_loss`` calls it, so skorch's criterion stays a standard one
@@ -24,6 +31,7 @@ Torch is imported lazily: importing this module does not import torch.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -31,8 +39,25 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BaseNeuralEstimator", "make_skorch_net_class"]
+__all__ = [
+    "BaseNeuralEstimator",
+    "TrainingInterruptedWarning",
+    "make_skorch_net_class",
+]
+
+#: name of the internal callback recording the state at each epoch's end
+_EPOCH_STATE = "skcrowd_epoch_state"
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training stopped before ``max_epochs`` without early stopping.
+
+    skorch turns a ``KeyboardInterrupt`` (Ctrl-C) during training into a
+    normal return; the estimator then holds the model as it was when
+    interrupted and warns with this category. ``resume`` continues it.
+    """
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 _NET_CLASS = None
@@ -73,11 +98,13 @@ def make_skorch_net_class(accelerated=False):
     return _NET_CLASS
 
 
-def __getattr__(name):  # pickles refer to skcrowd.nn._net.ModuleLossNet
+def __getattr__(name):  # pickles refer to these lazily built classes by name
     if name == "ModuleLossNet":
         return make_skorch_net_class()
     if name == "AcceleratedModuleLossNet":
         return make_skorch_net_class(accelerated=True)
+    if name == "_EpochStateCallback":
+        return type(_EpochState())
     raise AttributeError(name)
 
 
@@ -154,59 +181,240 @@ class BaseNeuralEstimator(BaseEstimator):
             self.validation_fraction, stratified=False, random_state=seed
         )
 
-    def _fit_net(self, X, target, **info):
-        """Seed, build and train the skorch net; set ``net_`` and ``history_``."""
+    def _cuda_devices(self):
         import torch
 
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        devices = []
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
-            devices = list(range(torch.cuda.device_count()))
+            return list(range(torch.cuda.device_count()))
+        return []
+
+    def _make_net(self, module, seed):
+        """The skorch net around ``module`` (not initialised, not trained)."""
+        import torch
+
+        callbacks = self._skorch_callbacks()
+        # last (before skorch's PrintLog): sees the state once every other
+        # callback has run at the end of an epoch
+        callbacks.append((_EPOCH_STATE, _EpochState()))
+        # an accelerate.Accelerator (multi-GPU/multi-process, mixed precision)
+        # places the model itself: skorch's AccelerateMixin wants device=None
+        accelerator = getattr(self, "accelerator", None)
+        net_class = make_skorch_net_class(accelerated=accelerator is not None)
+        extra = {}
+        if accelerator is not None:
+            # skorch's PrintLog ignores verbose=0 when its sink is not print
+            sink = getattr(accelerator, "print", print) if self.verbose else _silent
+            extra = {"accelerator": accelerator, "callbacks__print_log__sink": sink}
+        net = net_class(
+            module=module,
+            criterion=torch.nn.CrossEntropyLoss,  # unused: see get_loss
+            optimizer=self._optimizer_class(),
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size if self.batch_size else -1,
+            iterator_train__shuffle=True,
+            train_split=self._train_split(seed),
+            callbacks=callbacks,
+            predict_nonlinearity=identity,
+            device=self.device if accelerator is None else None,
+            verbose=int(bool(self.verbose)),
+            **extra,
+        )
+        net.skcrowd_seed_ = seed  # read by TrainingCheckpoint
+        return net
+
+    def _fit_net(self, X, target, **info):
+        """Seed, build and train the skorch net; set ``net_`` and ``history_``.
+
+        Inside :meth:`resume`, the net is built the same way and then takes
+        the saved state (module, optimizer, history, RNG) before training
+        the remaining epochs.
+        """
+        import torch
+
+        source = getattr(self, "_resume_source", None)
+        if source is None:
+            rng = check_random_state(self.random_state)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+        else:
+            seed = source.seed
+        devices = self._cuda_devices()
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             module = self._build_module(X, target, **info)
-            # an accelerate.Accelerator (multi-GPU/multi-process, mixed
-            # precision) places the model: skorch's AccelerateMixin wants
-            # device=None
-            accelerator = getattr(self, "accelerator", None)
-            net_class = make_skorch_net_class(accelerated=accelerator is not None)
-            extra = {}
-            if accelerator is not None:
-                # skorch's PrintLog ignores verbose=0 when its sink is not print
-                sink = getattr(accelerator, "print", print) if self.verbose else _silent
-                extra = {"accelerator": accelerator, "callbacks__print_log__sink": sink}
-            net = net_class(
-                module=module,
-                criterion=torch.nn.CrossEntropyLoss,  # unused: see get_loss
-                optimizer=self._optimizer_class(),
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size if self.batch_size else -1,
-                iterator_train__shuffle=True,
-                train_split=self._train_split(seed),
-                callbacks=self._skorch_callbacks(),
-                predict_nonlinearity=identity,
-                device=self.device if accelerator is None else None,
-                verbose=int(bool(self.verbose)),
-                **extra,
-            )
+            net = self._make_net(module, seed)
             with warnings.catch_warnings():
                 # skorch warns when a module instance is given (it is re-used)
                 warnings.filterwarnings("ignore", message=".*module.*initialized.*")
-                net.fit(X, target)
+                if source is None:
+                    net.fit(X, target)
+                else:
+                    net.initialize()
+                    source.restore(net, devices)
+                    remaining = self.max_epochs - len(net.history)
+                    if remaining > 0:
+                        net.partial_fit(X, target, epochs=remaining)
         self.net_ = net
         self.history_ = net.history
+        self._record_train_state(net, seed, source)
         return net
+
+    def _record_train_state(self, net, seed, source):
+        """Keep what resuming needs: the seed and the RNG at the last epoch end."""
+        recorder = dict(net.callbacks_)[_EPOCH_STATE]
+        n_epochs = len(net.history)
+        if recorder.rng_ is not None:
+            epoch, rng = recorder.epoch_, recorder.rng_
+        elif source is not None:  # resumed, nothing left to train
+            epoch, rng = source.epoch, source.rng
+        else:
+            epoch, rng = 0, None
+        self._train_state_ = {"seed": seed, "epoch": epoch, "rng": rng}
+        if n_epochs < self.max_epochs and not _early_stopped(net):
+            where = (
+                f"after epoch {epoch}"
+                if epoch == n_epochs
+                else f"during epoch {n_epochs} (the last complete one is {epoch})"
+            )
+            warnings.warn(
+                f"{type(self).__name__}: training was interrupted {where} of "
+                f"{self.max_epochs}; the model is the one at the interruption. "
+                "Call resume(X, y) to continue it (or resume from a "
+                "TrainingCheckpoint).",
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
+
+    def resume(self, X, y=None, *, checkpoint=None, **fit_params):
+        """Continue training until ``max_epochs`` epochs are done in total.
+
+        Resuming reaches the same model as an uninterrupted ``fit`` with the
+        same ``random_state``: the module's weights, the optimizer's state,
+        the history and the torch random number generator (which drives
+        the data loader's shuffling and dropout) all continue from where
+        training stopped. So ``fit`` with ``max_epochs=a``, then
+        ``set_params(max_epochs=a + b).resume(X, y)``, gives the model of a
+        ``fit`` with ``max_epochs=a + b``.
+
+        Parameters
+        ----------
+        X, y :
+            The training data of the interrupted fit (as for ``fit``).
+        checkpoint : str, path or TrainingCheckpoint, default=None
+            Resume from the last complete epoch saved by a
+            :class:`~skcrowd.nn.TrainingCheckpoint` (a run that crashed or
+            was killed). ``None`` resumes the fitted estimator itself (after
+            a ``fit`` with fewer epochs, or one stopped by Ctrl-C at an epoch
+            boundary).
+        **fit_params : dict
+            Passed on to ``fit``.
+
+        Returns
+        -------
+        self : object
+
+        Raises
+        ------
+        ValueError
+            If there is nothing to resume (not fitted and no checkpoint),
+            the in-memory model stopped in the middle of an epoch, the saved
+            state has already more epochs than ``max_epochs``, the data give
+            a network of another shape than the saved one, or
+            ``early_stopping=True`` (its patience and best weights are not
+            part of the saved state).
+
+        Examples
+        --------
+        >>> from skcrowd.classification import CrowdClassifier
+        >>> from skcrowd.datasets import make_crowd_classification
+        >>> X, Y, _ = make_crowd_classification(n_samples=60, random_state=0)
+        >>> clf = CrowdClassifier(max_epochs=3, random_state=0).fit(X, Y)
+        >>> clf = clf.set_params(max_epochs=5).resume(X, Y)
+        >>> full = CrowdClassifier(max_epochs=5, random_state=0).fit(X, Y)
+        >>> bool((clf.predict_proba(X) == full.predict_proba(X)).all())
+        True
+        """
+        if self.early_stopping:
+            raise ValueError(
+                "resume does not support early_stopping=True: early stopping's "
+                "patience count and best weights are not part of the saved "
+                "training state. Fit again, or resume with early_stopping=False."
+            )
+        if checkpoint is None:
+            source = _ResumeSource.from_estimator(self)
+        else:
+            from ._checkpoint import load_checkpoint
+
+            source = _ResumeSource(**load_checkpoint(checkpoint))
+        if source.epoch > self.max_epochs:
+            raise ValueError(
+                f"The saved training state has {source.epoch} epochs, more than "
+                f"max_epochs={self.max_epochs}: set max_epochs to the total "
+                "number of epochs wanted."
+            )
+        self._resume_source = source
+        try:
+            return self.fit(X, y, **fit_params)
+        finally:
+            del self._resume_source
+
+    # -- pickling -----------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        from .. import persistence
+
+        context = persistence._active_dump_context()
+        if context is not None:  # skcrowd.persistence.dump: no pickle inside
+            state = context.encode_neural_state(self, state)
+        return state
+
+    def __setstate__(self, state):
+        from .. import persistence
+
+        context = persistence._active_load_context()
+        saved = None
+        if context is not None:
+            state, saved = context.decode_neural_state(state)
+        elif persistence._SAVED_NET_KEY in state:
+            raise ValueError(
+                "This state was saved by skcrowd.persistence.dump; load it with "
+                "skcrowd.persistence.load."
+            )
+        super().__setstate__(state)
+        if saved is not None:
+            context.restore_net(self, saved)
+        elif "net_" in self.__dict__:
+            self._map_to_available_device()
+
+    def _map_to_available_device(self):
+        """A model trained on CUDA, loaded where there is none: use the CPU."""
+        import torch
+
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn(
+                f"{type(self).__name__} was trained on device={self.device!r}, "
+                "which is not available here: it is loaded on the CPU and its "
+                "device set to 'cpu'.",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.device = "cpu"
+            net = self.__dict__.get("net_")
+            if net is not None and str(net.device).startswith("cuda"):
+                net.set_params(device="cpu")
+                net.module_.to("cpu")
 
     def _forward(self, X):
         """The module's outputs on ``X`` in evaluation mode (CPU tensors)."""
         import torch
 
         outputs = []
-        for out in self.net_.forward_iter(X, training=False, device="cpu"):
-            outputs.append(out)
+        # the DataLoader draws a base seed from the global torch RNG, even
+        # unshuffled: fork it, so that predicting leaves the user's RNG as is
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            for out in self.net_.forward_iter(X, training=False, device="cpu"):
+                outputs.append(out)
         if isinstance(outputs[0], tuple):
             return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
         return torch.cat(outputs)
@@ -214,3 +422,144 @@ class BaseNeuralEstimator(BaseEstimator):
 
 def _silent(*args, **kwargs):
     pass
+
+
+def _early_stopped(net):
+    for _, callback in net.callbacks_:
+        patience = getattr(callback, "patience", None)
+        misses = getattr(callback, "misses_", None)
+        if patience is not None and misses is not None and misses >= patience:
+            return True
+    return False
+
+
+def get_rng_state(devices):
+    """The torch RNG state (CPU and the given CUDA devices) as numpy arrays."""
+    import torch
+
+    state = {"cpu": torch.get_rng_state().numpy().copy(), "cuda": []}
+    if devices:
+        state["cuda"] = [s.numpy().copy() for s in torch.cuda.get_rng_state_all()]
+    return state
+
+
+def set_rng_state(state, devices):
+    """Restore :func:`get_rng_state`'s state (CUDA only where available)."""
+    import torch
+
+    torch.set_rng_state(torch.as_tensor(np.asarray(state["cpu"], dtype=np.uint8)))
+    cuda = state.get("cuda") or []
+    if devices and len(cuda) == len(devices):
+        torch.cuda.set_rng_state_all(
+            [torch.as_tensor(np.asarray(s, dtype=np.uint8)) for s in cuda]
+        )
+
+
+def _make_epoch_state_class():
+    from skorch.callbacks import Callback
+
+    class _EpochStateCallback(Callback):
+        """Record the torch RNG state at the end of every complete epoch."""
+
+        def initialize(self):
+            self.epoch_ = 0
+            self.rng_ = None
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            devices = []
+            if str(net.device).startswith("cuda"):
+                import torch
+
+                if torch.cuda.is_available():
+                    devices = list(range(torch.cuda.device_count()))
+            self.epoch_ = len(net.history)
+            self.rng_ = get_rng_state(devices)
+
+    _EpochStateCallback.__module__ = __name__
+    _EpochStateCallback.__qualname__ = "_EpochStateCallback"
+    return _EpochStateCallback
+
+
+_EPOCH_STATE_CLASS = None
+
+
+def _EpochState():
+    global _EPOCH_STATE_CLASS
+    if _EPOCH_STATE_CLASS is None:
+        _EPOCH_STATE_CLASS = _make_epoch_state_class()
+    return _EPOCH_STATE_CLASS()
+
+
+class _ResumeSource:
+    """The training state a resumed fit starts from."""
+
+    def __init__(self, *, seed, epoch, rng, module_state, optimizer_state, history):
+        self.seed = int(seed)
+        self.epoch = int(epoch)
+        self.rng = rng
+        self.module_state = module_state
+        self.optimizer_state = optimizer_state
+        self.history = history
+
+    @classmethod
+    def from_estimator(cls, est):
+        try:
+            check_is_fitted(est, "net_")
+        except Exception:
+            raise ValueError(
+                f"This {type(est).__name__} has no training to resume: fit it "
+                "first, or pass checkpoint= (a TrainingCheckpoint directory)."
+            ) from None
+        state = getattr(est, "_train_state_", None)
+        n_epochs = len(est.history_)
+        if state is None or state["rng"] is None or state["epoch"] != n_epochs:
+            raise ValueError(
+                f"The training of this {type(est).__name__} was interrupted in the "
+                f"middle of epoch {n_epochs}: the model in memory is not at an "
+                "epoch boundary, so it cannot continue exactly. Resume from a "
+                "TrainingCheckpoint (checkpoint=...) or fit again."
+            )
+        net = est.net_
+        return cls(
+            seed=state["seed"],
+            epoch=n_epochs,
+            rng=copy.deepcopy(state["rng"]),
+            module_state={
+                k: v.detach().clone() for k, v in net.module_.state_dict().items()
+            },
+            optimizer_state=copy.deepcopy(net.optimizer_.state_dict()),
+            history=copy.deepcopy(list(net.history)),
+        )
+
+    def restore(self, net, devices):
+        """Load the saved state into the freshly built ``net``; RNG last."""
+        from skorch.history import History
+
+        load_module_state(net.module_, self.module_state)
+        net.optimizer_.load_state_dict(self.optimizer_state)
+        net.history = History(copy.deepcopy(self.history))
+        set_rng_state(self.rng, devices)
+
+
+def load_module_state(module, state):
+    """``module.load_state_dict(state)`` with a clear error on a mismatch."""
+    own = module.state_dict()
+    problems = []
+    for key in sorted(set(own) | set(state)):
+        if key not in state:
+            problems.append(f"{key}: missing from the saved state")
+        elif key not in own:
+            problems.append(f"{key}: not in the network built for this data")
+        elif tuple(own[key].shape) != tuple(state[key].shape):
+            problems.append(
+                f"{key}: saved shape {tuple(state[key].shape)}, the network "
+                f"built for this data has {tuple(own[key].shape)}"
+            )
+    if problems:
+        raise ValueError(
+            "The saved training state does not fit the network built for this "
+            "data (resume with the data and parameters of the interrupted fit): "
+            + "; ".join(problems[:5])
+        )
+    module.load_state_dict(state)
