@@ -133,6 +133,10 @@ class BaseAggregator(BaseEstimator):
         ----------
         Y : array-like of shape (n_samples, n_workers), or sparse
             The crowd label matrix (see :func:`skcrowd.utils.check_crowd_matrix`).
+            DawidSkene, OneCoinDawidSkene, GLAD and MajorityVote also take a
+            long-format ``dask.dataframe.DataFrame`` (columns ``task``,
+            ``worker``, ``label``), fitted out of core, one map-reduce pass
+            per EM iteration (see :ref:`dask_aggregation`).
         y : None
             Ignored; present for API consistency.
         y_gold : array-like of shape (n_samples,), default=None
@@ -151,6 +155,8 @@ class BaseAggregator(BaseEstimator):
 
             return fit_dask(self, Y, y_gold=y_gold)
         crowd = self._validate_crowd(Y, reset=True)
+        if hasattr(self, "workers_"):  # from an earlier fit on a Dask crowd
+            del self.workers_
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
         gold = self._encode_gold(y_gold, crowd)
@@ -276,6 +282,8 @@ class BaseAggregator(BaseEstimator):
         if hasattr(self, "confusion_"):
             data["confusion"] = list(self.confusion_)
         index = getattr(self, "feature_names_in_", None)
+        if index is None:
+            index = getattr(self, "workers_", None)  # fitted on a Dask crowd
         return pd.DataFrame(data, index=pd.Index(index, name="worker")
                             if index is not None else None)
 

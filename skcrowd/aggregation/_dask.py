@@ -1,6 +1,6 @@
 """Out-of-core and distributed aggregation on Dask.
 
-.. _dask_aggregation:
+(User guide: :ref:`dask_aggregation`.)
 
 :class:`~skcrowd.aggregation.DawidSkene`,
 :class:`~skcrowd.aggregation.OneCoinDawidSkene`,

@@ -37,8 +37,7 @@ class DawidSkene(BaseEMAggregator):
     Besides a crowd matrix, ``fit`` accepts a ``dask.dataframe.DataFrame`` in
     long format (``task``, ``worker``, ``label``): each EM iteration is then
     one map-reduce pass over its partitions, on the active
-    ``distributed.Client`` (see :ref:`the Dask section <dask_aggregation>`
-    of :mod:`skcrowd.aggregation._dask`).
+    ``distributed.Client`` (see :ref:`the user guide <dask_aggregation>`).
 
     Parameters
     ----------
