@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -106,6 +108,13 @@ class RationaleCoLearner(CrowdClassifier):
         vocabulary: only the terms present in the item, plus any marked
         one). With ``"input"`` the head learns which of an item's words a
         worker marks rather than which words it contains.
+    rationale_gate : bool, default=False
+        Text (features = terms): the class is read from the input weighted
+        by its predicted rationale, ``p(y | x) = softmax(G_c([E_s(x \odot
+        \sigma(G_r)); h_c]))``, so each prediction rests on the words the
+        rationale head points at (and is explained by them). On YELP-HAT
+        it is what turns the rationales into class accuracy
+        (``benchmarks/bench_rationale.py``).
     lr : float, default=1e-3
         Learning rate.
     max_epochs : int, default=100
@@ -194,6 +203,7 @@ class RationaleCoLearner(CrowdClassifier):
         "private_encoders": ["boolean"],
         "private_units": ["array-like", None],
         "rationale_candidates": [StrOptions({"all", "input"})],
+        "rationale_gate": ["boolean"],
     }
 
     def __init__(
@@ -213,6 +223,7 @@ class RationaleCoLearner(CrowdClassifier):
         private_encoders=False,
         private_units=None,
         rationale_candidates="all",
+        rationale_gate=False,
         lr=1e-3,
         max_epochs=100,
         batch_size=64,
@@ -256,6 +267,7 @@ class RationaleCoLearner(CrowdClassifier):
         self.private_encoders = private_encoders
         self.private_units = private_units
         self.rationale_candidates = rationale_candidates
+        self.rationale_gate = rationale_gate
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -297,12 +309,16 @@ class RationaleCoLearner(CrowdClassifier):
         rat = None
         if rationales is not None:
             rat = check_rationales(rationales, X.shape[0])
-            if self.rationale_candidates == "input" and rat.n_terms != X.shape[1]:
-                raise ValueError(
-                    "rationale_candidates='input' needs features that are the "
-                    f"rationale terms: X has {X.shape[1]} features, the "
-                    f"rationales {rat.n_terms} terms."
-                )
+            for name, on in (
+                ("rationale_candidates='input'", self.rationale_candidates == "input"),
+                ("rationale_gate=True", self.rationale_gate),
+            ):
+                if on and rat.n_terms != X.shape[1]:
+                    raise ValueError(
+                        f"{name} needs features that are the rationale terms: X "
+                        f"has {X.shape[1]} features, the rationales {rat.n_terms} "
+                        "terms."
+                    )
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
         use_rationales = (
@@ -339,65 +355,67 @@ class RationaleCoLearner(CrowdClassifier):
             self.module, n_features, (), 0.0, **(self.module_params or {})
         )
 
+    def _crowd_classifier_proxy(self):
+        """A shallow copy to run CrowdClassifier's own code on.
+
+        A CrowdClassifier parameter that this class does not expose (yet)
+        takes CrowdClassifier's default.
+        """
+        proxy = copy.copy(self)
+        signature = inspect.signature(CrowdClassifier.__init__)
+        for name, param in signature.parameters.items():
+            if param.default is not param.empty and not hasattr(proxy, name):
+                setattr(proxy, name, param.default)
+        return proxy
+
     def _build_module(self, X, target, *, crowd, rationales=None):
-        import torch
         from torch import nn
 
-        from ..nn._modules import _representation_size, resolve_backbone
-        from ._module import RationaleNetModule, as_dense_sample, decoder
+        from ..nn._modules import resolve_backbone
+        from ._module import (
+            RationaleNetModule,
+            SharedPrivateEncoder,
+            as_dense_sample,
+            decoder,
+            representation_size,
+        )
 
         n_features = X.shape[1]
         sample = as_dense_sample(X)
-        # the parameters are drawn in CrowdClassifier's order (backbone, crowd
-        # model, class head), the private class encoder before the crowd model
-        # that reads it, and the other branches last
-        backbone = resolve_backbone(
-            self.module,
-            n_features,
-            self.hidden_units,
-            self.dropout,
-            **(self.module_params or {}),
-        )
-        class_encoder = (
-            self._private_encoder(n_features) if self.private_encoders else None
-        )
-        shared_size = _representation_size(backbone, sample)
-        class_size = (
-            0 if class_encoder is None else _representation_size(class_encoder, sample)
-        )
-        rep_size = shared_size + class_size
-        model_class = self._crowd_model_class()
-        reg = model_class.default_reg if self.reg is None else self.reg
-        crowd_model = model_class(
-            crowd.n_classes,
-            crowd.n_workers,
-            rep_size,
-            reg=reg,
-            rank=self.confusion_rank,
-        )
-        crowd_model.initialize_from_crowd(
-            crowd.item, crowd.worker, crowd.label, crowd.n_samples
-        )
-        log_prior = None
-        if self.class_prior_correction:
-            counts = np.bincount(crowd.label, minlength=crowd.n_classes) + 1.0
-            log_prior = torch.as_tensor(
-                np.log(counts / counts.sum()), dtype=torch.float32
+        # The crowd network (backbone, crowd model, class head) is built by
+        # CrowdClassifier's own code, so its parameters, their initialisation
+        # and the random numbers it draws are CrowdClassifier's; a private
+        # class encoder joins the backbone, before the crowd model that reads
+        # [h_s; h_c]. The other branches come after.
+        proxy = self._crowd_classifier_proxy()
+        if self.private_encoders:
+            shared = resolve_backbone(
+                self.module,
+                n_features,
+                self.hidden_units,
+                self.dropout,
+                **(self.module_params or {}),
             )
-        module = RationaleNetModule(
-            backbone,
-            rep_size,
-            crowd.n_classes,
-            crowd_model,
-            log_prior,
-            class_encoder=class_encoder,
+            proxy.module = SharedPrivateEncoder(
+                shared, self._private_encoder(n_features)
+            )
+        # (CrowdClassifier reads X's width and first rows: a dense sample will do)
+        crowd_net = CrowdClassifier._build_module(
+            proxy, sample if sp.issparse(X) else X, target, crowd=crowd
         )
+        module = RationaleNetModule(crowd_net)
+        backbone = crowd_net.backbone
+        if isinstance(backbone, SharedPrivateEncoder):
+            shared_size = representation_size(backbone.shared, sample)
+            class_size = representation_size(backbone.private, sample)
+        else:
+            shared_size, class_size = representation_size(backbone, sample), 0
         rationale_encoder = rationale_head = dec = None
         rationale_size = 0
         if rationales is not None:
             if self.private_encoders:
                 rationale_encoder = self._private_encoder(n_features)
-                rationale_size = _representation_size(rationale_encoder, sample)
+                rationale_size = representation_size(rationale_encoder, sample)
             rationale_head = nn.Linear(shared_size + rationale_size, rationales.n_terms)
             module.set_rationale_target(
                 rationales.target, rationales.has_rationale, rationales.mean_length
@@ -413,6 +431,7 @@ class RationaleCoLearner(CrowdClassifier):
             orthogonality_weight=self.orthogonality_weight,
             reconstruction_scale=_mean_variance(X),
             candidates_from_input=self.rationale_candidates == "input",
+            gate_input=self.rationale_gate,
         )
         return module
 

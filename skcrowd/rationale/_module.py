@@ -1,25 +1,29 @@
 """The torch side of RationaleCoLearner: shared/private network and its loss.
 
-:class:`RationaleNetModule` *is* a :class:`~skcrowd.nn.CrowdNetModule`
-(backbone = shared encoder, linear class head, crowd model), with optional
-branches added after it is built:
+:class:`RationaleNetModule` wraps the crowd network that
+:class:`~skcrowd.classification.CrowdClassifier` builds (``crowd_net``:
+backbone, linear class head, crowd model, built by CrowdClassifier's own
+code, so its initialisation and its crowd models are CrowdClassifier's,
+never a copy) and adds optional branches:
 
-- a private class encoder ``E_c`` (built before the crowd model, whose
-  representation is then ``[h_s; h_c]``);
+- a private class encoder ``E_c``: the crowd network's backbone is then a
+  :class:`SharedPrivateEncoder` returning ``[h_s; h_c]``, which the class
+  head and the crowd model read;
 - a private rationale encoder ``E_r`` and a rationale head
   ``G_r([h_s; h_r])`` giving one logit per rationale term;
 - a reconstruction decoder ``D([h_s; h_c; h_r])`` of the input;
 - an orthogonality (difference) penalty between the shared and private
-  codes.
+  codes;
+- a rationale gate (text): the class reads the input weighted by its
+  predicted rationale.
 
-In evaluation mode, and in training mode when no branch is active,
-``forward`` returns ``(class_logits, representation)`` exactly as the crowd
-network does, so everything written for CrowdClassifier (prediction, the
-crowd models' end-of-epoch hook, the validation loss) works unchanged, and
-with every branch off the module *is* CrowdClassifier's. In training mode
-with a branch on it returns ``(class_logits, representation, aux)``,
-``aux`` a dict of the auxiliary outputs that ``loss`` adds to the crowd
-loss.
+In evaluation mode ``forward`` returns ``(class_logits, representation)``
+as the crowd network does, so everything written for CrowdClassifier
+(prediction, the crowd models' end-of-epoch hook, the validation loss) works
+unchanged; with every branch off it *is* the crowd network's forward. In
+training mode with a branch on it returns ``(class_logits, representation,
+aux)``, ``aux`` a dict of the auxiliary outputs that ``loss`` adds to the
+crowd loss.
 """
 
 from __future__ import annotations
@@ -32,9 +36,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn._crowd_models import masked_mean
-from ..nn._modules import CrowdNetModule, crowd_target_index
+from ..nn._modules import crowd_target_index
 
-__all__ = ["RationaleNetModule", "cross_correlation_penalty", "reset_copy"]
+__all__ = [
+    "RationaleNetModule",
+    "SharedPrivateEncoder",
+    "cross_correlation_penalty",
+    "reset_copy",
+]
 
 
 def cross_correlation_penalty(a, b):
@@ -65,49 +74,63 @@ def reset_copy(module):
     return module
 
 
-class RationaleNetModule(CrowdNetModule):
-    """Crowd network with private encoders, a rationale head and a decoder.
+class SharedPrivateEncoder(nn.Module):
+    """``[E_s(x); E_c(x)]``: the shared and the private class code, side by side."""
+
+    def __init__(self, shared, private):
+        super().__init__()
+        self.shared = shared
+        self.private = private
+
+    def codes(self, X):
+        return self.shared(X), self.private(X)
+
+    def forward(self, X):
+        return torch.cat(self.codes(X), dim=1)
+
+
+class RationaleNetModule(nn.Module):
+    """CrowdClassifier's crowd network plus the rationale branches.
 
     Parameters
     ----------
-    backbone : torch.nn.Module
-        The shared encoder ``E_s``.
-    rep_size : int
-        Width of the class representation ``[h_s; h_c]``.
-    n_classes : int
-    crowd_model : BaseCrowdModel
-    log_prior : tensor or None
-        Logit adjustment of the crowd network.
-    class_encoder : torch.nn.Module or None
-        The private class encoder ``E_c``.
+    crowd_net : CrowdNetModule
+        The crowd network, built by CrowdClassifier (its backbone a
+        :class:`SharedPrivateEncoder` when there is a private class encoder).
     """
 
-    def __init__(
-        self,
-        backbone,
-        rep_size,
-        n_classes,
-        crowd_model,
-        log_prior=None,
-        class_encoder=None,
-    ):
-        super().__init__(backbone, rep_size, n_classes, crowd_model, log_prior)
-        self.class_encoder = class_encoder
+    def __init__(self, crowd_net):
+        super().__init__()
+        self.crowd_net = crowd_net
         self.rationale_encoder = None
         self.rationale_head = None
         self.decoder = None
         self.rationale_weight = 0.0
         self.reconstruction_weight = 0.0
         self.orthogonality_weight = 0.0
+        self.gate_input = False
+        #: learn the rationale only over the terms present in the input
+        #: (features = terms, e.g. TF-IDF of the rationale vocabulary)
+        self.candidates_from_input = False
         self.register_buffer("reconstruction_scale", torch.ones(()))
         # the training rationales, looked up per batch by item index (never
         # densified beyond a batch); dropped once the estimator is fitted
         self.rationale_rows = None
         self.rationale_items = None
         self.rationale_scale = 1.0
-        #: learn the rationale only over the terms present in the input
-        #: (features = terms, e.g. TF-IDF of the rationale vocabulary)
-        self.candidates_from_input = False
+
+    # what CrowdClassifier and its callbacks read from the module
+    @property
+    def crowd_model(self):
+        return self.crowd_net.crowd_model
+
+    @property
+    def class_encoder(self):
+        backbone = self.crowd_net.backbone
+        return backbone.private if isinstance(backbone, SharedPrivateEncoder) else None
+
+    def training_logits(self, logits):
+        return self.crowd_net.training_logits(logits)
 
     def add_branches(
         self,
@@ -120,17 +143,22 @@ class RationaleNetModule(CrowdNetModule):
         orthogonality_weight=0.0,
         reconstruction_scale=1.0,
         candidates_from_input=False,
+        gate_input=False,
     ):
         """Attach the auxiliary branches (after the crowd network is built)."""
         self.rationale_encoder = rationale_encoder
         self.rationale_head = rationale_head
         self.decoder = decoder
-        self.rationale_weight = float(rationale_weight) if rationale_head else 0.0
-        self.reconstruction_weight = float(reconstruction_weight) if decoder else 0.0
+        has_head = rationale_head is not None
+        self.rationale_weight = float(rationale_weight) if has_head else 0.0
+        self.reconstruction_weight = (
+            float(reconstruction_weight) if decoder is not None else 0.0
+        )
         has_private = self.class_encoder is not None or rationale_encoder is not None
         self.orthogonality_weight = float(orthogonality_weight) if has_private else 0.0
         self.reconstruction_scale.fill_(float(reconstruction_scale))
         self.candidates_from_input = bool(candidates_from_input)
+        self.gate_input = bool(gate_input) and has_head
         return self
 
     def set_rationale_target(self, rows, items, scale):
@@ -150,24 +178,37 @@ class RationaleNetModule(CrowdNetModule):
 
     def codes(self, X):
         """``(h_s, h_c, h_r)``; an absent private code is ``(batch, 0)``."""
-        h_s = self.backbone(X)
-        empty = h_s.new_zeros((h_s.shape[0], 0))
-        h_c = empty if self.class_encoder is None else self.class_encoder(X)
-        h_r = empty if self.rationale_encoder is None else self.rationale_encoder(X)
+        backbone = self.crowd_net.backbone
+        if isinstance(backbone, SharedPrivateEncoder):
+            h_s, h_c = backbone.codes(X)
+        else:
+            h_s = backbone(X)
+            h_c = h_s.new_zeros((h_s.shape[0], 0))
+        if self.rationale_encoder is None:
+            h_r = h_s.new_zeros((h_s.shape[0], 0))
+        else:
+            h_r = self.rationale_encoder(X)
         return h_s, h_c, h_r
 
     def forward(self, X):
-        if self.class_encoder is None and not (self.training and self.auxiliary):
-            rep = self.backbone(X)  # exactly CrowdNetModule.forward
-            return self.head(rep), rep
+        if not self.gate_input and not (self.training and self.auxiliary):
+            return self.crowd_net(X)  # exactly CrowdClassifier's network
         h_s, h_c, h_r = self.codes(X)
-        rep = torch.cat([h_s, h_c], dim=1) if h_c.shape[1] else h_s
-        logits = self.head(rep)
+        rationale = None
+        if self.gate_input:
+            # the class reads the input weighted by its predicted rationale
+            rationale = self.rationale_head(torch.cat([h_s, h_r], dim=1))
+            rep = self.crowd_net.backbone(X * torch.sigmoid(rationale))
+        else:
+            rep = torch.cat([h_s, h_c], dim=1) if h_c.shape[1] else h_s
+        logits = self.crowd_net.head(rep)
         if not (self.training and self.auxiliary):
             return logits, rep
         aux = {}
         if self.rationale_weight:
-            aux["rationale"] = self.rationale_head(torch.cat([h_s, h_r], dim=1))
+            if rationale is None:
+                rationale = self.rationale_head(torch.cat([h_s, h_r], dim=1))
+            aux["rationale"] = rationale
             if self.candidates_from_input:
                 aux["candidates"] = X != 0
         if self.reconstruction_weight:
@@ -196,9 +237,8 @@ class RationaleNetModule(CrowdNetModule):
         if self.rationale_rows is None:
             return logits.new_zeros(())
         index = crowd_target_index(target).cpu().numpy()
-        q = torch.as_tensor(
-            self.rationale_rows[index].toarray(), dtype=logits.dtype
-        ).to(logits.device)
+        q = torch.as_tensor(self.rationale_rows[index].toarray(), dtype=logits.dtype)
+        q = q.to(logits.device)
         has = torch.as_tensor(self.rationale_items[index]).to(logits.device)
         bce = F.binary_cross_entropy_with_logits(logits, q, reduction="none")
         if candidates is not None:
@@ -206,7 +246,7 @@ class RationaleNetModule(CrowdNetModule):
         return masked_mean(bce.sum(dim=1) / self.rationale_scale, has)
 
     def loss(self, output, target):
-        crowd = super().loss(output[:2], target)
+        crowd = self.crowd_net.loss(output[:2], target)
         if len(output) == 2:
             return crowd
         aux = output[2]
@@ -232,8 +272,18 @@ def decoder(in_features, n_features):
 
 
 def as_dense_sample(X, n=8):
-    """The first rows of ``X`` (dense or sparse) as a float32 tensor."""
+    """The first rows of ``X`` (dense or sparse) as a float32 array."""
     sample = X[: min(X.shape[0], n)]
     if hasattr(sample, "toarray"):
         sample = sample.toarray()
-    return torch.as_tensor(np.asarray(sample, dtype=np.float32))
+    return np.asarray(sample, dtype=np.float32)
+
+
+def representation_size(encoder, X_sample):
+    """Width of ``encoder``'s output on a sample (evaluation mode, no RNG)."""
+    with torch.no_grad():
+        was_training = encoder.training
+        encoder.eval()
+        out = encoder(torch.as_tensor(X_sample))
+        encoder.train(was_training)
+    return out.shape[1]

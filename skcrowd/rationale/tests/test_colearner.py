@@ -93,8 +93,8 @@ def test_every_branch_on(task, crowd_model):
     module = clf.net_.module_
     assert module.class_encoder is not None and module.rationale_encoder is not None
     assert module.decoder is not None and module.orthogonality_weight > 0
-    # the crowd model reads [h_s; h_c]
-    assert module.head.in_features == 8 + 4
+    # the class head and the crowd model read [h_s; h_c]
+    assert module.crowd_net.head.in_features == 8 + 4
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert clf.predict_rationale_proba(X).shape == (len(X), R.shape[2])
@@ -120,9 +120,8 @@ def test_user_module_class_and_instance(task):
         net = clf.net_.module_
         assert isinstance(net.class_encoder, Encoder)
         # private encoders start elsewhere than the shared one
-        assert not torch.equal(
-            net.class_encoder.linear.weight, net.backbone.linear.weight
-        )
+        shared = net.crowd_net.backbone.shared
+        assert not torch.equal(net.class_encoder.linear.weight, shared.linear.weight)
     instance = Encoder(10, 5)
     before = instance.linear.weight.detach().clone()
     RationaleCoLearner(instance, **SMALL, private_encoders=True).fit(X, Y, rationales=R)
@@ -261,6 +260,8 @@ def test_fit_rejects_bad_rationales(task):
         RationaleCoLearner(**SMALL, rationale_candidates="input").fit(
             X, Y, rationales=R
         )
+    with pytest.raises(ValueError, match="rationale_gate=True needs features"):
+        RationaleCoLearner(**SMALL, rationale_gate=True).fit(X, Y, rationales=R)
 
 
 # -- explanations ------------------------------------------------------
@@ -313,6 +314,22 @@ def test_sparse_text_input_and_candidates():
     np.testing.assert_allclose(
         clf.predict_proba(X), dense.predict_proba(X.toarray()), rtol=1e-5, atol=1e-6
     )
+    # the gate: the class reads the input weighted by the predicted rationale
+    gated = RationaleCoLearner(
+        **SMALL, rationale_candidates="input", rationale_gate=True, random_state=0
+    ).fit(X, Y, rationales=R)
+    assert gated.net_.module_.gate_input
+    assert not np.allclose(gated.predict_proba(X), clf.predict_proba(X))
+    module = gated.net_.module_.eval()
+    with torch.no_grad():
+        Xt = torch.as_tensor(X.toarray(), dtype=torch.float32)
+        gate = torch.sigmoid(module.rationale_logits(Xt))
+        net = module.crowd_net
+        expected = torch.softmax(net.head(net.backbone(Xt * gate)), dim=1)
+    np.testing.assert_allclose(gated.predict_proba(X), expected.numpy(), rtol=1e-5)
+    # without rationales there is no head, hence no gate
+    plain = RationaleCoLearner(**SMALL, rationale_gate=True).fit(X, Y)
+    assert not plain.net_.module_.gate_input
     exp = clf.explain(X, top_k=3)  # "auto": only the terms of each item
     for i in range(n):
         ranked = exp.top_terms[i][exp.top_terms[i] >= 0]
