@@ -65,7 +65,7 @@ FAST = {
     "hidden_units": (8,),
     "batch_size": None,
     "n_components": 2,
-    "max_iter": 20,
+    "max_iter": 10,
     "inner_iter": 5,
     "random_state": 0,
 }
