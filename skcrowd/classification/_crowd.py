@@ -31,6 +31,38 @@ CROWD_MODEL_NAMES = (
 )
 
 
+# the Dirichlet prior of the Dawid-Skene start: 2 pseudo-labels per
+# confusion row, of which a fraction 0.8 on the diagonal
+_DS_PRIOR_LABELS = 2.0
+_DS_PRIOR_ACCURACY = 0.8
+
+
+def _dawid_skene_confusion(crowd):
+    """Dawid-Skene confusions ``(n_workers, K, K)`` of an encoded crowd.
+
+    Runs on the COO view as a sparse matrix of label codes (no dense
+    ``n_samples x n_workers`` array).
+    """
+    import scipy.sparse as sp
+
+    from ..aggregation import DawidSkene
+
+    k = crowd.n_classes
+    if k < 2:
+        return np.ones((crowd.n_workers, k, k))
+    prior = np.full((k, k), (1.0 - _DS_PRIOR_ACCURACY) / (k - 1))
+    np.fill_diagonal(prior, _DS_PRIOR_ACCURACY)
+    codes = sp.csr_array(
+        (crowd.label, (crowd.item, crowd.worker)),
+        shape=(crowd.n_samples, crowd.n_workers),
+    )
+    ds = DawidSkene(confusion_prior=_DS_PRIOR_LABELS * prior).fit(codes)
+    conf = np.tile(prior, (crowd.n_workers, 1, 1))
+    observed = np.asarray(ds.classes_, dtype=np.int64)  # codes seen in the crowd
+    conf[:, observed[:, None], observed[None, :]] = ds.confusion_
+    return conf
+
+
 class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
     """End-to-end learning from crowds: a neural classifier and worker models.
 
@@ -83,6 +115,18 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         ``"instance"`` it is the rank of the workers' confusion patterns
         (default ``min(8, K)``). The CrowdLayer models and ``"em"`` (whose
         M-step is closed-form) ignore it.
+    confusion_init : {"dawid-skene", "identity"}, default="dawid-skene"
+        Start of the worker models. ``"dawid-skene"``: from the confusions
+        that Dawid-Skene EM estimates from the crowd alone (no features),
+        under a symmetric Dirichlet prior worth 2 labels per confusion row
+        that believes workers are right with probability 0.8; used by the
+        models that can represent a confusion matrix (``"crowdlayer-mw"``,
+        and its diagonal for ``"crowdlayer-vw"``, ``"crowdlayer-vw+b"``;
+        ``"speelfc"``, ``"tracereg"``, ``"geocrowdnet-*"``), the others
+        keep their own start. The classifier then learns from the first
+        step through worker models that already tell spammers from experts.
+        ``"identity"``: each model's own start (identity-leaning, as in
+        the papers).
     class_prior_correction : bool, default=False
         Train with logits shifted by the log class prior (estimated by
         majority vote) and predict with the plain logits (logit adjustment,
@@ -161,6 +205,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         "module_params": [dict, None],
         "reg": [Interval(Real, 0, None, closed="left"), None],
         "confusion_rank": [Interval(Integral, 1, None, closed="left"), None],
+        "confusion_init": [StrOptions({"dawid-skene", "identity"})],
         "class_prior_correction": ["boolean"],
         "missing_label": "no_validation",
     }
@@ -175,6 +220,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         module_params=None,
         reg=None,
         confusion_rank=None,
+        confusion_init="dawid-skene",
         class_prior_correction=False,
         lr=1e-3,
         max_epochs=100,
@@ -198,6 +244,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         self.module_params = module_params
         self.reg = reg
         self.confusion_rank = confusion_rank
+        self.confusion_init = confusion_init
         self.class_prior_correction = class_prior_correction
         self.lr = lr
         self.max_epochs = max_epochs
@@ -284,6 +331,10 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             model.initialize_from_crowd(
                 crowd.item, crowd.worker, crowd.label, crowd.n_samples
             )
+            if self.confusion_init == "dawid-skene":
+                model.initialize_confusion(
+                    torch.as_tensor(_dawid_skene_confusion(crowd), dtype=torch.float32)
+                )
             return model
 
         log_prior = None

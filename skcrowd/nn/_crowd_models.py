@@ -40,6 +40,21 @@ def masked_mean(values, mask):
     return (values * mask).sum() / mask.sum().clamp_min(1.0)
 
 
+def _centred_log(confusion, floor=1e-6):
+    """Row-centred log of confusion matrices: softmax logits of their rows."""
+    log_c = confusion.clamp_min(floor).log()
+    return log_c - log_c.mean(dim=-1, keepdim=True)
+
+
+def _diagonal_logits(confusion, floor=1e-6):
+    """``(n_workers, K)``: per class, the logit of being right against the
+    mean of the wrong labels, so that ``softmax(w_k e_k)`` has the
+    confusion's diagonal on its diagonal."""
+    k = confusion.shape[-1]
+    diag = torch.diagonal(confusion, dim1=-2, dim2=-1).clamp(floor, 1 - floor)
+    return torch.log(diag * (k - 1) / (1 - diag))
+
+
 class BaseCrowdModel(nn.Module):
     """Base class of the crowd models.
 
@@ -94,6 +109,17 @@ class BaseCrowdModel(nn.Module):
 
         Called once by the estimator before training; nothing by default.
         """
+
+    def initialize_confusion(self, confusion):
+        """Start the worker model from estimated confusion matrices.
+
+        ``confusion`` is a tensor ``(n_workers, K, K)`` (rows the true
+        class), e.g. the Dawid-Skene estimate of
+        ``CrowdClassifier(confusion_init="dawid-skene")``. Models whose
+        parameters can represent it set them and return True; the others
+        keep their own start and return False (the default).
+        """
+        return False
 
     def on_epoch_end(self, batches, n_train_batches):
         """End-of-epoch update (models with ``epoch_hook = True``).
@@ -166,6 +192,19 @@ class _ConfusionMatrixModel(BaseCrowdModel):
             self.u = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
             self.v = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
 
+    def initialize_confusion(self, confusion):
+        log_c = _centred_log(confusion)
+        with torch.no_grad():
+            if self.rank is None:
+                self.conf_logits.copy_(log_c)
+            else:
+                # the shared part is the workers' mean; each worker's own
+                # diagonal on top of it (the low-rank part starts near 0)
+                shared = log_c.mean(dim=0)
+                self.shared.copy_(shared)
+                self.diag.copy_(torch.diagonal(log_c - shared, dim1=-2, dim2=-1))
+        return True
+
     def _worker_conf_logits(self, workers):
         if self.rank is None:
             return self.conf_logits[workers]
@@ -207,6 +246,13 @@ class CrowdLayerMW(_CrowdLayer):
         super().__init__(n_classes, n_workers, rep_size, reg, rank)
         self.weight = nn.Parameter(torch.eye(n_classes).repeat(n_workers, 1, 1))
 
+    def initialize_confusion(self, confusion):
+        # with a one-hot sigma = e_k the scores are column k of W_r: the
+        # logits of row k of the confusion
+        with torch.no_grad():
+            self.weight.copy_(_centred_log(confusion).transpose(-1, -2))
+        return True
+
     def scores(self, probs, workers):
         # W_r sigma: (.., K_label, K_true) @ (.., K_true)
         return (self.weight[workers] @ probs.unsqueeze(-1)).squeeze(-1)
@@ -219,6 +265,11 @@ class CrowdLayerVW(_CrowdLayer):
     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
         super().__init__(n_classes, n_workers, rep_size, reg, rank)
         self.weight = nn.Parameter(torch.ones(n_workers, n_classes))
+
+    def initialize_confusion(self, confusion):
+        with torch.no_grad():
+            self.weight.copy_(_diagonal_logits(confusion))
+        return True
 
     def scores(self, probs, workers):
         return self.weight[workers] * probs
@@ -244,6 +295,11 @@ class CrowdLayerVWB(_CrowdLayer):
         super().__init__(n_classes, n_workers, rep_size, reg, rank)
         self.weight = nn.Parameter(torch.ones(n_workers, n_classes))
         self.bias = nn.Parameter(torch.zeros(n_workers, n_classes))
+
+    def initialize_confusion(self, confusion):
+        with torch.no_grad():
+            self.weight.copy_(_diagonal_logits(confusion))
+        return True
 
     def scores(self, probs, workers):
         return self.weight[workers] * probs + self.bias[workers]
