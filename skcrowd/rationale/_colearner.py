@@ -81,6 +81,8 @@ class RationaleCoLearner(CrowdClassifier):
         Strength of the crowd model's regulariser (``None``: its default).
     confusion_rank : int, default=None
         Rank of the crowd model's confusions (see CrowdClassifier).
+    confusion_init : {"dawid-skene", "identity"}, default="dawid-skene"
+        Start of the worker models (see CrowdClassifier).
     class_prior_correction : bool, default=False
         Logit adjustment of the class head (see CrowdClassifier).
     rationale_weight : float, default=3.0
@@ -143,6 +145,8 @@ class RationaleCoLearner(CrowdClassifier):
         Extra callbacks.
     verbose : int, default=0
         Print skorch's epoch table.
+    accelerator : accelerate.Accelerator, default=None
+        Train through Hugging Face accelerate (see CrowdClassifier).
 
     Attributes
     ----------
@@ -224,6 +228,7 @@ class RationaleCoLearner(CrowdClassifier):
         module_params=None,
         reg=None,
         confusion_rank=None,
+        confusion_init="dawid-skene",
         class_prior_correction=False,
         rationale_weight=3.0,
         reconstruction_weight=0.1,
@@ -245,6 +250,7 @@ class RationaleCoLearner(CrowdClassifier):
         n_iter_no_change=10,
         callbacks=None,
         verbose=0,
+        accelerator=None,
     ):
         super().__init__(
             module,
@@ -254,6 +260,7 @@ class RationaleCoLearner(CrowdClassifier):
             module_params=module_params,
             reg=reg,
             confusion_rank=confusion_rank,
+            confusion_init=confusion_init,
             class_prior_correction=class_prior_correction,
             lr=lr,
             max_epochs=max_epochs,
@@ -268,6 +275,7 @@ class RationaleCoLearner(CrowdClassifier):
             n_iter_no_change=n_iter_no_change,
             callbacks=callbacks,
             verbose=verbose,
+            accelerator=accelerator,
         )
         self.rationale_weight = rationale_weight
         self.reconstruction_weight = reconstruction_weight
@@ -442,6 +450,14 @@ class RationaleCoLearner(CrowdClassifier):
             gate_input=self.rationale_gate,
         )
         return module
+
+    def _make_net(self, module, seed):
+        from ._module import SparseRowsDataset
+
+        net = super()._make_net(module, seed)
+        # a sparse X (TF-IDF) is densified one batch at a time
+        net.set_params(dataset=SparseRowsDataset)
+        return net
 
     # -- prediction ---------------------------------------------------------
     def _check_X(self, X):

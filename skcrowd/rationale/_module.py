@@ -31,7 +31,9 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+from skorch.dataset import Dataset
 from torch import nn
 from torch.nn import functional as F
 
@@ -40,6 +42,7 @@ from ..nn._modules import crowd_target_index
 
 __all__ = [
     "RationaleNetModule",
+    "SparseRowsDataset",
     "SharedPrivateEncoder",
     "cross_correlation_penalty",
     "reset_copy",
@@ -287,3 +290,24 @@ def representation_size(encoder, X_sample):
         out = encoder(torch.as_tensor(X_sample))
         encoder.train(was_training)
     return out.shape[1]
+
+
+class SparseRowsDataset(Dataset):
+    """skorch's ``Dataset``, densifying a sparse ``X`` one batch at a time.
+
+    skorch densifies a sparse row by ``X[i].toarray().squeeze(0)``, which
+    fails when the loader indexes a whole batch at once; here a batch keeps
+    its rows and a single row is squeezed.
+    """
+
+    def __getitem__(self, i):
+        self._one_row = np.ndim(i) == 0 and not isinstance(i, slice)
+        return super().__getitem__(i)
+
+    def transform(self, X, y):
+        y = torch.Tensor([0]) if y is None else y
+        if sp.issparse(X):
+            X = X.toarray()
+            if getattr(self, "_one_row", True):
+                X = X.squeeze(0)
+        return X, y

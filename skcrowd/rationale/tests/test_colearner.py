@@ -61,6 +61,17 @@ def test_reduces_to_crowd_classifier(task, crowd_model):
     assert ours.n_rationale_terms_ == 0
 
 
+def test_every_crowd_classifier_parameter_is_exposed():
+    """The reduction needs every CrowdClassifier knob, with its default."""
+    ours = RationaleCoLearner().get_params()
+    for name, value in CrowdClassifier().get_params().items():
+        assert name in ours, (
+            f"RationaleCoLearner lacks CrowdClassifier's parameter {name!r}: add "
+            "it to its __init__ (skcrowd/rationale/_colearner.py)"
+        )
+        assert repr(ours[name]) == repr(value), name
+
+
 def test_reduces_with_class_prior_correction_and_validation(task):
     X, Y, R, _ = task
     params = dict(
