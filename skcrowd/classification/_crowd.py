@@ -197,6 +197,9 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
     ((200, 3), (5, 3, 3))
     """
 
+    # X and the crowd target are arrays: index them once per mini-batch
+    _batched_loader = True
+
     _parameter_constraints: dict = {
         **BaseNeuralEstimator._parameter_constraints,
         "crowd_model": [StrOptions(set(CROWD_MODEL_NAMES))],

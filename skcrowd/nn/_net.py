@@ -108,6 +108,29 @@ def __getattr__(name):  # pickles refer to these lazily built classes by name
     raise AttributeError(name)
 
 
+def batch_loader(dataset, batch_size=1, shuffle=False, **kwargs):
+    """A ``DataLoader`` that indexes the dataset once per mini-batch.
+
+    torch's default loader calls ``dataset[i]`` once per row and stacks the
+    rows: with a small network that per-row Python work costs as much as
+    the training step itself. Here the sampler yields whole batches of
+    indices, skorch's ``Dataset`` indexes its arrays with them (one fancy
+    index per batch) and the loader only converts the result to tensors.
+    The batches, and the random numbers drawn to shuffle them, are those of
+    ``DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)``.
+    """
+    from torch.utils.data import (
+        BatchSampler,
+        DataLoader,
+        RandomSampler,
+        SequentialSampler,
+    )
+
+    rows = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+    sampler = BatchSampler(rows, batch_size, drop_last=False)
+    return DataLoader(dataset, batch_size=None, sampler=sampler, **kwargs)
+
+
 def identity(x):
     """Prediction nonlinearity of the nets: the estimator post-processes."""
     return x
@@ -122,6 +145,10 @@ class BaseNeuralEstimator(BaseEstimator):
     ``history_``; ``_forward(X)`` returns the module's outputs in
     evaluation mode, as tensors on the CPU.
     """
+
+    #: train and predict through :func:`batch_loader` (one index per batch);
+    #: for estimators whose data skorch's ``Dataset`` indexes by arrays
+    _batched_loader = False
 
     _parameter_constraints: dict = {
         "module": "no_validation",
@@ -201,6 +228,10 @@ class BaseNeuralEstimator(BaseEstimator):
         accelerator = getattr(self, "accelerator", None)
         net_class = make_skorch_net_class(accelerated=accelerator is not None)
         extra = {}
+        if self._batched_loader:
+            # one index per batch, not per row (accelerate re-builds the
+            # loader from its batch size: it keeps torch's default one)
+            extra = {"iterator_train": batch_loader, "iterator_valid": batch_loader}
         if accelerator is not None:
             # skorch's PrintLog ignores verbose=0 when its sink is not print
             sink = getattr(accelerator, "print", print) if self.verbose else _silent
