@@ -34,6 +34,20 @@ def register_crowd_model(name):
     return decorate
 
 
+def observed_nll(log_p, labels):
+    """Mean negative log-likelihood of the observed labels; 0 when none.
+
+    ``log_p`` is ``(batch, n_pairs, K)``, ``labels`` ``(batch, n_pairs)``
+    with ``-1`` for padding. One fused ``nll_loss`` (gather, mask and sum)
+    instead of a handful of small ops per batch.
+    """
+    k = log_p.shape[-1]
+    total = F.nll_loss(
+        log_p.reshape(-1, k), labels.reshape(-1), ignore_index=-1, reduction="sum"
+    )
+    return total / (labels >= 0).sum().clamp_min(1)
+
+
 def masked_mean(values, mask):
     """Mean of ``values`` over the ``mask``; 0 when the mask is empty."""
     mask = mask.to(values.dtype)
@@ -134,10 +148,11 @@ class BaseCrowdModel(nn.Module):
         return logits.new_zeros(())
 
     def loss(self, logits, rep, workers, labels):
-        mask = labels >= 0
         log_p = self.log_annotation_proba(logits, rep, workers.clamp_min(0))
-        nll = -log_p.gather(2, labels.clamp_min(0).unsqueeze(2)).squeeze(2)
-        return masked_mean(nll, mask) + self.regularization(logits, rep)
+        loss = observed_nll(log_p, labels)
+        if type(self).regularization is BaseCrowdModel.regularization:
+            return loss  # no penalty: spare the per-batch zero and addition
+        return loss + self.regularization(logits, rep)
 
     def log_joint(self, logits, rep, workers, labels):
         """``log p(k, observed labels | x)``, shape ``(batch, K)``."""
@@ -254,8 +269,9 @@ class CrowdLayerMW(_CrowdLayer):
         return True
 
     def scores(self, probs, workers):
-        # W_r sigma: (.., K_label, K_true) @ (.., K_true)
-        return (self.weight[workers] @ probs.unsqueeze(-1)).squeeze(-1)
+        # W_r sigma: (.., K_label, K_true) times (.., K_true), summed; a
+        # product and a sum beat a batched matmul of K x K matrices on CPU
+        return (self.weight[workers] * probs.unsqueeze(-2)).sum(-1)
 
 
 @register_crowd_model("crowdlayer-vw")

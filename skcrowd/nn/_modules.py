@@ -126,6 +126,8 @@ class CrowdNetModule(nn.Module):
             "log_prior_shift",
             torch.zeros(n_classes) if log_prior is None else log_prior,
         )
+        # without a prior the shift is zero: skip the addition per batch
+        self.shift_logits = log_prior is not None
 
     @classmethod
     def build(cls, backbone, X_sample, n_classes, crowd_model_factory, log_prior=None):
@@ -143,6 +145,8 @@ class CrowdNetModule(nn.Module):
         Logit adjustment (Menon et al., ICLR 2021): train on logits shifted
         by the log class prior, predict with the plain logits.
         """
+        if not getattr(self, "shift_logits", True):
+            return logits
         return logits + self.log_prior_shift
 
     def loss(self, output, target):

@@ -114,9 +114,11 @@ def batch_loader(dataset, batch_size=1, shuffle=False, **kwargs):
     torch's default loader calls ``dataset[i]`` once per row and stacks the
     rows: with a small network that per-row Python work costs as much as
     the training step itself. Here the sampler yields whole batches of
-    indices, skorch's ``Dataset`` indexes its arrays with them (one fancy
-    index per batch) and the loader only converts the result to tensors.
-    The batches, and the random numbers drawn to shuffle them, are those of
+    indices; when the data are plain arrays (skorch's ``Dataset`` over numpy
+    arrays or tensors, possibly behind skorch's validation ``Subset``) they
+    are indexed directly, one fancy index per batch, otherwise through
+    ``dataset[rows]``; the loader only converts the result to tensors. The
+    batches, and the random numbers drawn to shuffle them, are those of
     ``DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)``.
     """
     from torch.utils.data import (
@@ -128,7 +130,45 @@ def batch_loader(dataset, batch_size=1, shuffle=False, **kwargs):
 
     rows = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
     sampler = BatchSampler(rows, batch_size, drop_last=False)
-    return DataLoader(dataset, batch_size=None, sampler=sampler, **kwargs)
+    return DataLoader(
+        _BatchIndexer(dataset), batch_size=None, sampler=sampler, **kwargs
+    )
+
+
+class _BatchIndexer:
+    """``dataset[rows]`` for a list of rows, with arrays indexed directly."""
+
+    def __init__(self, dataset):
+        import torch
+        from skorch.dataset import Dataset
+        from torch.utils.data import Subset
+
+        self.dataset = dataset
+        self.fast = None
+        chain, base = [], dataset
+        while isinstance(base, Subset):  # skorch's validation split
+            chain.append(np.asarray(base.indices, dtype=np.int64))
+            base = base.dataset
+        arrays = (np.ndarray, torch.Tensor)
+        if (
+            type(base) is Dataset
+            and isinstance(base.X, arrays)
+            and (base.y is None or isinstance(base.y, arrays))
+        ):
+            self.fast = (base, chain)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, rows):
+        if self.fast is None:
+            return self.dataset[rows]
+        base, chain = self.fast
+        rows = np.asarray(rows, dtype=np.int64)
+        for index in chain:  # outermost Subset first
+            rows = index[rows]
+        y = None if base.y is None else base.y[rows]
+        return base.transform(base.X[rows], y)
 
 
 def identity(x):
