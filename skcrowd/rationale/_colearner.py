@@ -184,9 +184,9 @@ class RationaleCoLearner(CrowdClassifier):
     simulated hard task (57% of the given labels right, 47% "cannot
     judge"), the defaults gain 7 points of gold accuracy over
     CrowdClassifier with the same backbone and crowd model (mean of 5
-    seeds), and the shared-private split loses 6 of them; on YELP-HAT with
+    seeds), and the shared-private split loses them all; on YELP-HAT with
     most class labels hidden, the text setting
-    (``rationale_candidates="input"``, ``rationale_gate=True``) gains 5
+    (``rationale_candidates="input"``, ``rationale_gate=True``) gains 6
     points, and its predicted rationale matches a held-out worker's
     highlights with an AUPRC of 0.63, against 0.33 for TF-IDF weights. Rationales flow
     through metadata routing: ``set_fit_request(rationales=True)`` (with
