@@ -35,6 +35,8 @@ CROWD_MODEL_NAMES = (
 # confusion row, of which a fraction 0.8 on the diagonal
 _DS_PRIOR_LABELS = 2.0
 _DS_PRIOR_ACCURACY = 0.8
+# items over which worker_confusion_ averages an instance-dependent confusion
+_MEAN_CONFUSION_ITEMS = 256
 
 
 def _dawid_skene_confusion(crowd):
@@ -176,7 +178,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         Number of features.
     worker_confusion_ : ndarray of shape (n_workers, n_classes, n_classes)
         Estimated confusion of each worker (rows the true class), averaged
-        over the training items for instance-dependent models.
+        over the training items (at most 256, evenly spaced) for
+        instance-dependent models.
     worker_reliability_ : ndarray of shape (n_workers,)
         Estimated probability that each worker's label is correct (the
         confusion's diagonal weighted by the predicted class frequencies).
@@ -360,13 +363,30 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         crowd_model = self.net_.module_.crowd_model
         logits, rep = self._forward(X)
         if crowd_model.instance_dependent:
-            conf = self._call_crowd_model("mean_confusion", rep)
+            conf = self._mean_confusion(rep)
         else:
             conf = self._call_crowd_model("confusion")
         conf = conf.numpy().astype(np.float64)
         prior = torch.softmax(logits, dim=1).mean(dim=0).numpy().astype(np.float64)
         self.worker_confusion_ = conf
         self.worker_reliability_ = np.einsum("k,wkk->w", prior, conf)
+
+    def _mean_confusion(self, rep):
+        """Instance-dependent confusion averaged over training items.
+
+        The exact mean costs ``n_samples * n_workers * K^2`` (minutes at
+        K = 100): it is taken over at most ``_MEAN_CONFUSION_ITEMS`` evenly
+        spaced items, in chunks of at most ``2**22`` confusion cells.
+        """
+        k = len(self.classes_)
+        step = -(-len(rep) // _MEAN_CONFUSION_ITEMS)  # ceil
+        rep = rep[::step]
+        chunk = max(1, 2**22 // max(1, self.n_workers_ * k * k))
+        total = 0.0
+        for start in range(0, len(rep), chunk):
+            part = rep[start : start + chunk]
+            total = total + self._call_crowd_model("mean_confusion", part) * len(part)
+        return total / len(rep)
 
     # -- prediction ---------------------------------------------------------
     def _check_X(self, X):
