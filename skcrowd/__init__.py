@@ -15,10 +15,13 @@ _SUBMODULES = [
     "base",
     "classification",
     "datasets",
+    "embedding",
     "metrics",
     "model_selection",
+    "nn",
     "persistence",
     "plotting",
+    "rationale",
     "utils",
 ]
 
