@@ -32,8 +32,9 @@ training items (gold -> MLP) and on their majority vote (a plain skorch
 Protocol (one for all three): features standardised on the training items;
 MLP (128,) without dropout; RAdam, lr 0.01, cosine annealing, batch 64, 30
 epochs (20 for (c)); last epoch. (a) and (b) are run on 3 seeded draws
-(data and model ``random_state`` s = 0, 1, 2; mean ± std), (c) on one
-(``random_state`` 2; its big-K models take minutes).
+(data and model ``random_state`` s = 0, 1, 2; mean ± std; for a given s
+the two share the items and true classes, only the crowds differ), (c) on
+one (``random_state`` 2; its big-K models take minutes).
 
 Targets (PASS/FAIL, on the means): on (b) "instance" beats "crowdlayer-mw" by
 at least 3 points of gold test accuracy; on (a) the best crowd model is within
