@@ -28,10 +28,10 @@ from skcrowd.aggregation import BaseAggregator
 from skcrowd.base import CrowdClassifierMixin
 from skcrowd.persistence import UntrustedTypeError
 from skcrowd.utils.estimator_checks import (
-    PER_VALUE_PARAMS,
     all_estimators,
     construct_instance,
-    construct_instances,
+    labelled_instances,
+    with_settings,
 )
 
 torch = pytest.importorskip("torch")
@@ -56,16 +56,8 @@ def _one_torch_thread():
 
 
 def fast(est, **params):
-    """``est`` with the small settings (never more epochs/iterations than it has)."""
-    own = est.get_params()
-    small = {}
-    for key, value in FAST.items():
-        if key not in own:
-            continue
-        if key in ("max_epochs", "max_iter", "inner_iter") and own[key] is not None:
-            value = min(value, own[key])
-        small[key] = value
-    return est.set_params(**{**small, **params})
+    """``est`` with this file's small settings (see ``with_settings``)."""
+    return with_settings(est, FAST, **params)
 
 
 def make(cls, **params):
@@ -74,13 +66,7 @@ def make(cls, **params):
 
 def instances():
     """``(id, unfitted instance)`` for each estimator (and each crowd model)."""
-    found = []
-    for name, cls in all_estimators():
-        param = PER_VALUE_PARAMS.get(name, (None,))[0]
-        for est in construct_instances(cls):
-            label = f"{name}-{est.get_params()[param]}" if param else name
-            found.append((label, fast(est)))
-    return found
+    return labelled_instances(FAST)
 
 
 def crowd_data():

@@ -14,6 +14,8 @@ import inspect
 from sklearn.base import BaseEstimator
 
 __all__ = [
+    "labelled_instances",
+    "with_settings",
     "all_estimators",
     "construct_instance",
     "construct_instances",
@@ -256,3 +258,73 @@ def expected_failed_checks(estimator):
     if isinstance(estimator, BaseAggregator):
         return _AGGREGATOR_FAILURES
     return {}
+
+
+#: parameters that bound the work of a fit: lowered, never raised
+_BOUNDS = ("max_epochs", "max_iter", "inner_iter")
+
+
+def with_settings(estimator, settings, **params):
+    """``estimator`` with those of ``settings`` it has, then ``params``, set.
+
+    Settings that bound the work of a fit (``max_epochs``, ``max_iter``,
+    ``inner_iter``) never raise the estimator's own value. Used by the tests
+    to run every estimator with small, fast settings.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Modified in place by ``set_params``.
+    settings : dict
+        Candidate parameter values; those the estimator lacks are ignored.
+    **params : dict
+        Values set last, whatever ``settings`` says.
+
+    Returns
+    -------
+    estimator : estimator
+
+    Examples
+    --------
+    >>> from skcrowd.aggregation import DawidSkene
+    >>> from skcrowd.utils.estimator_checks import with_settings
+    >>> with_settings(DawidSkene(max_iter=5), {"max_iter": 10, "max_epochs": 2})
+    DawidSkene(max_iter=5)
+    """
+    own = estimator.get_params()
+    small = {}
+    for key, value in settings.items():
+        if key not in own:
+            continue
+        if key in _BOUNDS and own[key] is not None:
+            value = min(value, own[key])
+        small[key] = value
+    return estimator.set_params(**{**small, **params})
+
+
+def labelled_instances(settings):
+    """``(id, unfitted instance)`` for each estimator and each per-value variant.
+
+    Parameters
+    ----------
+    settings : dict
+        Passed to :func:`with_settings` for every instance.
+
+    Returns
+    -------
+    instances : list of (str, estimator)
+
+    Examples
+    --------
+    >>> from skcrowd.utils.estimator_checks import labelled_instances
+    >>> ids = [name for name, _ in labelled_instances({"max_epochs": 1})]
+    >>> "DawidSkene" in ids and "CrowdClassifier-crowdlayer-mw" in ids
+    True
+    """
+    found = []
+    for name, cls in all_estimators():
+        param = PER_VALUE_PARAMS.get(name, (None,))[0]
+        for est in construct_instances(cls):
+            label = f"{name}-{est.get_params()[param]}" if param else name
+            found.append((label, with_settings(est, settings)))
+    return found
