@@ -215,7 +215,26 @@ def all_estimators():
 
 
 def construct_instance(cls):
-    """An instance of ``cls`` with the common-test parameters."""
+    """An instance of ``cls`` with the common-test parameters.
+
+    The parameters are those of :data:`INIT_PARAMS` (seeded, and small
+    enough for scikit-learn's checks to run fast); the defaults for an
+    estimator class ``cls`` not listed there.
+
+    Returns
+    -------
+    estimator : object
+        An unfitted instance of ``cls``.
+
+    Examples
+    --------
+    >>> from skcrowd.aggregation import DawidSkene, MajorityVote
+    >>> from skcrowd.utils.estimator_checks import construct_instance
+    >>> construct_instance(MajorityVote)
+    MajorityVote(random_state=0)
+    >>> construct_instance(DawidSkene)
+    DawidSkene()
+    """
     return cls(**INIT_PARAMS.get(cls.__name__, {}))
 
 
@@ -233,6 +252,11 @@ def construct_instances(cls):
     :data:`PER_VALUE_PARAMS`, one per value of the listed parameter (one
     ``CrowdClassifier`` per crowd model).
 
+    Returns
+    -------
+    estimators : list of object
+        Unfitted instances of ``cls``.
+
     Examples
     --------
     >>> from skcrowd.classification import CrowdClassifier
@@ -249,7 +273,36 @@ def construct_instances(cls):
 
 
 def expected_failed_checks(estimator):
-    """The checks ``estimator`` is expected to fail, with their reasons."""
+    """The checks ``estimator`` is expected to fail, with their reasons.
+
+    For ``expected_failed_checks`` of scikit-learn's
+    :func:`~sklearn.utils.estimator_checks.parametrize_with_checks` and
+    ``check_estimator``: the checks that cannot pass by design, from
+    :data:`EXPECTED_FAILED_CHECKS` (every aggregator not listed there gets
+    the aggregators' common list).
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator instance.
+
+    Returns
+    -------
+    checks : dict of str to str
+        The names of the expected failing checks, each with why it fails;
+        empty when every check must pass.
+
+    Examples
+    --------
+    >>> from skcrowd.aggregation import DawidSkene
+    >>> from skcrowd.utils.estimator_checks import expected_failed_checks
+    >>> sorted(expected_failed_checks(DawidSkene()))
+    ['check_estimator_sparse_array', 'check_estimator_sparse_matrix', \
+'check_positive_only_tag_during_fit']
+    >>> print(expected_failed_checks(DawidSkene())["check_estimator_sparse_array"])
+    sparse crowds are supported, but the check expects the 4 classes of its y; \
+an aggregator's classes are the labels in the crowd it aggregates (X)
+    """
     from ..aggregation import BaseAggregator
 
     name = type(estimator).__name__
