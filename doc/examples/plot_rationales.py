@@ -86,16 +86,16 @@ co_learner = RationaleCoLearner(
 co_learner.fit(X[train], Y[train], rationales=R_train)
 
 y_test = data.y_gold[test]
-scores = {
-    "CrowdClassifier\n(class labels)": accuracy_score(
+accuracy = {
+    "CrowdClassifier (class labels)": accuracy_score(
         y_test, crowd_clf.predict(X[test].toarray())
     ),
-    "RationaleCoLearner\n(labels + highlights)": accuracy_score(
+    "RationaleCoLearner (labels + highlights)": accuracy_score(
         y_test, co_learner.predict(X[test])
     ),
 }
-for name, score in scores.items():
-    print(f"{name.replace(chr(10), ' '):45s} test accuracy {score:.3f}")
+for name, score in accuracy.items():
+    print(f"{name:42s} test accuracy {score:.3f}")
 
 # %%
 # On this one split of 60 test reviews the difference is a few reviews;
@@ -146,7 +146,7 @@ print(f"  TF-IDF weight      {np.mean(ap_tfidf):.3f}")
 # words worker 2 highlighted are underlined.
 
 
-def plot_highlighted_text(tokens, scores, marked, title, width=9.0, fontsize=11):
+def plot_highlighted_text(tokens, scores, marked, title, width=6.5, fontsize=11):
     """A figure of a text laid out word by word, each word shaded by its score.
 
     The words are measured first and broken into lines that fit the width;
@@ -209,7 +209,10 @@ for row, review in enumerate(test):  # the first short review of each class
         and explanation.y_pred[row] == label
     ):
         shown[label] = row
-for label in (1, 0):
+
+
+def show_review(label):
+    """Draw the chosen test review of class ``label``; print its top terms."""
     row = shown[label]
     review = test[row]
     plot_highlighted_text(
@@ -219,7 +222,18 @@ for label in (1, 0):
         title=f"Review {review}, predicted {names[label]} (right)\n"
         "shaded: predicted rationale; underlined: worker 2's highlights",
     )
-    print(f"review {review}: top terms", ", ".join(explanation.top_names[row]))
+    print(f"review {review}, top terms:", ", ".join(explanation.top_names[row]))
+    return row, review
+
+
+# %%
+# A positive review:
+show_review(1)
+plt.show()
+
+# %%
+# A negative one:
+row, review = show_review(0)
 plt.show()
 
 # %%
