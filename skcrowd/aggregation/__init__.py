@@ -9,6 +9,7 @@ from ._glad import GLAD
 from ._ibcc import IBCC
 from ._mace import MACE
 from ._majority_vote import MajorityVote
+from ._multilabel import MultiLabelAggregator
 from ._one_coin import OneCoinDawidSkene
 from ._wawa import Wawa, ZeroBasedSkill
 
@@ -20,6 +21,7 @@ __all__ = [
     "IBCC",
     "MACE",
     "MajorityVote",
+    "MultiLabelAggregator",
     "OneCoinDawidSkene",
     "Wawa",
     "ZeroBasedSkill",
