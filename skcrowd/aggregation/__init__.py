@@ -7,6 +7,7 @@ from ._base import BaseAggregator, BaseEMAggregator
 from ._dawid_skene import DawidSkene
 from ._glad import GLAD
 from ._ibcc import IBCC
+from ._iwmv import IWMV
 from ._mace import MACE
 from ._majority_vote import MajorityVote
 from ._multilabel import MultiLabelAggregator
@@ -19,6 +20,7 @@ __all__ = [
     "DawidSkene",
     "GLAD",
     "IBCC",
+    "IWMV",
     "MACE",
     "MajorityVote",
     "MultiLabelAggregator",

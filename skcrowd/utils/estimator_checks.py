@@ -36,6 +36,7 @@ INIT_PARAMS = {
     "MajorityVote": {"random_state": 0},
     "Wawa": {"random_state": 0},
     "ZeroBasedSkill": {"random_state": 0},
+    "IWMV": {"random_state": 0},
     "MACE": {"random_state": 0},
     # small and fast, yet > 0.83 accuracy on the checks' easy blobs
     # (check_classifiers_train); the defaults (100 epochs of a 100-unit MLP)
