@@ -277,3 +277,39 @@ def test_precision_variant_errors():
         precision_at_k(np.eye(3), np.eye(3), variant="micro")
     with pytest.raises(ValueError, match="at least one"):
         precision_at_k(np.zeros((2, 3)), np.ones((2, 3)), variant="bbsn")
+
+
+def test_agreed_public_api():
+    """The names and keywords issue #5's BBSNClassifier is written against."""
+    import inspect
+
+    from skcrowd.aggregation import MultiLabelAggregator
+    from skcrowd.datasets import (
+        load_reuters21578,
+        make_long_tailed_multilabel,
+        simulate_multilabel_crowd,
+    )
+    from skcrowd.plotting import plot_label_group_f1
+
+    def params(func):
+        return {
+            name: (p.kind.name, p.default)
+            for name, p in inspect.signature(func).parameters.items()
+        }
+
+    kw = "KEYWORD_ONLY"
+    assert params(label_frequency_groups)["head"] == (kw, 35)
+    assert params(label_frequency_groups)["tail"] == (kw, 8)
+    assert params(multilabel_f1_report)["groups"] == (kw, None)
+    assert params(precision_at_k)["k"][1] == 1
+    assert params(precision_at_k)["variant"] == (kw, "standard")
+    assert params(ndcg_at_k)["k"][1] == 3
+    assert "variant" in params(macro_precision_at_k)
+    assert params(load_reuters21578)["data_home"][1] is None
+    p = params(make_long_tailed_multilabel)
+    assert [p[n][1] for n in ("n_samples", "n_features", "n_labels")] == [1000, 50, 20]
+    assert {"imbalance", "avg_labels", "random_state", "sparse"} <= set(p)
+    p = params(simulate_multilabel_crowd)
+    assert {"n_workers", "labels_per_item", "worker_profiles", "random_state"} <= set(p)
+    assert params(MultiLabelAggregator)["aggregator"][1] is None
+    assert params(plot_label_group_f1)["ax"] == (kw, None)
