@@ -349,16 +349,16 @@ def _multilabel_workers(profiles, n_labels, density, rng):
             continue
         if profile == "reliable":
             se = rng.uniform(0.7, 0.95, size=n)
-            fp = rng.uniform(0.0, 0.02, size=n)
+            fp = density * rng.uniform(0.0, 0.25, size=n)
         elif profile == "lazy":
             se = rng.uniform(0.3, 0.6, size=n)
-            fp = rng.uniform(0.0, 0.01, size=n)
+            fp = density * rng.uniform(0.0, 0.1, size=n)
         elif profile == "uniform_spammer":
             # tags each label at the data's label density, whatever the truth
             se = fp = np.full(n, density)
         elif profile == "adversarial":
             se = rng.uniform(0.0, 0.2, size=n)
-            fp = rng.uniform(0.2, 0.5, size=n)
+            fp = np.minimum(0.5, density * rng.uniform(1.0, 3.0, size=n))
         if profile != "constant_spammer":
             sens[idx] = se[:, None]
             spec[idx] = 1.0 - fp[:, None]
@@ -397,12 +397,16 @@ def simulate_multilabel_crowd(
     :class:`skcrowd.aggregation.MultiLabelAggregator` aggregates.
 
     Worker profiles (``density`` is the share of 1s in ``Y``, i.e. the mean
-    number of labels of an item over ``n_labels``):
+    number of labels of an item over ``n_labels``). False-positive rates
+    (``1 - specificity``) scale with ``density``, so that a profile adds
+    about as many wrong tags per item whether there are 20 labels or 90:
 
     - ``"reliable"``: sensitivity uniform in [0.7, 0.95], false-positive
-      rate ``1 - specificity`` uniform in [0, 0.02], the same on all labels.
+      rate ``density`` times a uniform in [0, 0.25] (on average under an
+      eighth of an item's label count in wrong tags), the same on all
+      labels.
     - ``"lazy"``: tags only some true labels: sensitivity in [0.3, 0.6],
-      false-positive rate in [0, 0.01].
+      false-positive rate ``density`` times a uniform in [0, 0.1].
     - ``"uniform_spammer"``: random tags: each label with probability
       ``density`` whatever the truth (sensitivity = ``density`` =
       1 - specificity), so they tag as many labels as a true item has.
@@ -411,7 +415,9 @@ def simulate_multilabel_crowd(
       specificity 0 on those labels; sensitivity 0, specificity 1 on the
       others).
     - ``"adversarial"``: misses most true labels (sensitivity in [0, 0.2])
-      and tags many absent ones (false-positive rate in [0.2, 0.5]).
+      and tags absent ones instead, more than an item has labels
+      (false-positive rate ``density`` times a uniform in [1, 3], at most
+      0.5).
 
     Parameters
     ----------
