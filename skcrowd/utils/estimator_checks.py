@@ -198,6 +198,11 @@ NOT_IN_COMMON_TESTS = {
         "idempotence/input contract is tested in "
         "aggregation/tests/test_multilabel.py"
     ),
+    "MultiLabelDawidSkene": (
+        "fit takes a 3-D crowd (n_samples, n_workers, n_labels) or a list of "
+        "per-label crowds (two_d_array=False: check_estimator yields no "
+        "check); its contract is tested in aggregation/tests/test_multilabel.py"
+    ),
 }
 
 

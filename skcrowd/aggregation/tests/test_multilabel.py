@@ -19,6 +19,7 @@ from skcrowd.aggregation import (
     DawidSkene,
     MajorityVote,
     MultiLabelAggregator,
+    MultiLabelDawidSkene,
     OneCoinDawidSkene,
 )
 from skcrowd.datasets import make_long_tailed_multilabel, simulate_multilabel_crowd
@@ -178,10 +179,11 @@ def test_bad_aggregator():
 
 
 # -- the scikit-learn contract (check_estimator yields no check: 3-D input) --
-def test_registry_leaves_it_out_with_a_reason():
-    assert "MultiLabelAggregator" not in dict(all_estimators())
-    assert len(NOT_IN_COMMON_TESTS["MultiLabelAggregator"]) > 30
-    tags = get_tags(MultiLabelAggregator())
+@pytest.mark.parametrize("cls", [MultiLabelAggregator, MultiLabelDawidSkene])
+def test_registry_leaves_it_out_with_a_reason(cls):
+    assert cls.__name__ not in dict(all_estimators())
+    assert len(NOT_IN_COMMON_TESTS[cls.__name__]) > 30
+    tags = get_tags(cls())
     assert tags.input_tags.three_d_array and not tags.input_tags.two_d_array
 
 
@@ -217,3 +219,153 @@ def test_contract(crowd):
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         MultiLabelAggregator().worker_sensitivity_specificity()
+
+
+# -- MultiLabelDawidSkene: one sensitivity/specificity per worker -------------
+def naive_posterior(Y3, sens, spec, prev):
+    """The E-step by loops over items, labels and workers."""
+    n, W, L = Y3.shape
+    out = np.empty((n, L))
+    for i in range(n):
+        for j in range(L):
+            p1, p0 = prev[j], 1 - prev[j]
+            for r in range(W):
+                t = Y3[i, r, j]
+                if np.isnan(t):
+                    continue
+                p1 *= sens[r] if t == 1 else 1 - sens[r]
+                p0 *= 1 - spec[r] if t == 1 else spec[r]
+            out[i, j] = p1 / (p1 + p0)
+    return out
+
+
+def small_crowd(seed=0, n=40, L=4, W=5):
+    rng = np.random.RandomState(seed)
+    Y = (rng.rand(n, L) < [0.5, 0.3, 0.15, 0.05][:L]).astype(int)
+    info = simulate_multilabel_crowd(
+        Y, n_workers=W, labels_per_item=3,
+        worker_profiles=["reliable", "reliable", "lazy", "uniform_spammer",
+                         "reliable"][:W],
+        random_state=seed, return_info=True,
+    )
+    return Y, info
+
+
+def test_pooled_posterior_is_the_e_step_of_its_parameters():
+    _, info = small_crowd()
+    Y3 = info.Y3.copy()
+    Y3[7] = np.nan  # an item nobody annotated
+    est = MultiLabelDawidSkene(tol=0, max_iter=30).fit(Y3)
+    expected = naive_posterior(Y3, est.sensitivity_, est.specificity_, est.prevalence_)
+    # proba_ is the E-step of the stored parameters (those of the last M-step)
+    np.testing.assert_allclose(est.proba_, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(est.proba_[7], est.prevalence_, rtol=1e-10)
+    assert est.n_iter_ == 30
+    assert np.all(np.diff(est.log_likelihood_) >= -1e-9)  # EM never goes down
+
+
+def test_pooled_m_step_by_hand():
+    _, info = small_crowd(seed=1)
+    Y3 = info.Y3
+    a = 0.01
+    est = MultiLabelDawidSkene(max_iter=1, alpha=a).fit(Y3)
+    # one iteration: M-step from the vote fractions, then the E-step
+    obs = ~np.isnan(Y3)
+    mv = np.nansum(Y3, axis=1) / obs.sum(axis=1)
+    mu = np.broadcast_to(mv[:, None, :], Y3.shape)
+    tags = np.nan_to_num(Y3)
+    sens = ((mu * tags * obs).sum(axis=(0, 2)) + a) / (
+        (mu * obs).sum(axis=(0, 2)) + 2 * a
+    )
+    fpr = (((1 - mu) * tags * obs).sum(axis=(0, 2)) + a) / (
+        ((1 - mu) * obs).sum(axis=(0, 2)) + 2 * a
+    )
+    prev = (mv.sum(axis=0) + a) / (len(Y3) + 2 * a)
+    np.testing.assert_allclose(est.sensitivity_, sens)
+    np.testing.assert_allclose(est.specificity_, 1 - fpr)
+    np.testing.assert_allclose(est.prevalence_, prev)
+    np.testing.assert_allclose(est.proba_, naive_posterior(Y3, sens, 1 - fpr, prev))
+
+
+def test_pooled_beats_per_label_on_the_tail():
+    _, Y = make_long_tailed_multilabel(n_samples=2000, random_state=0)
+    info = simulate_multilabel_crowd(
+        Y, n_workers=15, labels_per_item=3,
+        worker_profiles={"reliable": 0.7, "uniform_spammer": 0.3},
+        random_state=0, return_info=True,
+    )
+    from skcrowd.metrics import label_frequency_groups
+
+    groups = label_frequency_groups(Y)
+    pooled = MultiLabelDawidSkene().fit(info.Y3)
+    per_label = MultiLabelAggregator().fit(info.Y3)
+    rp = multilabel_f1_report(Y, pooled.labels_, groups=groups)
+    rl = multilabel_f1_report(Y, per_label.labels_, groups=groups)
+    assert rp["tail"]["macro"] > rl["tail"]["macro"] + 0.05
+    assert rp["entire"]["micro"] > 0.93
+    # the shared skills are close to the simulated ones
+    spam = info.worker_profiles == "uniform_spammer"
+    np.testing.assert_allclose(
+        pooled.sensitivity_[~spam], info.sensitivity[~spam, 0], atol=0.05
+    )
+    assert np.all(pooled.sensitivity_[spam] < 0.2)
+
+
+def test_pooled_input_forms_agree():
+    _, info = small_crowd(seed=2)
+    Y3 = info.Y3
+    ref = MultiLabelDawidSkene().fit(Y3)
+    dense = MultiLabelDawidSkene().fit([Y3[:, :, j] for j in range(Y3.shape[2])])
+    sparse = []
+    for j in range(Y3.shape[2]):
+        rows, cols = np.nonzero(~np.isnan(Y3[:, :, j]))
+        sparse.append(
+            sp.coo_array((Y3[rows, cols, j], (rows, cols)), shape=Y3.shape[:2])
+        )
+    got = MultiLabelDawidSkene().fit(sparse)
+    for other in (dense, got):
+        np.testing.assert_allclose(other.proba_, ref.proba_, atol=1e-12)
+        np.testing.assert_allclose(other.sensitivity_, ref.sensitivity_, atol=1e-12)
+
+
+def test_pooled_gold_alpha_zero_and_errors():
+    Y, info = small_crowd(seed=3)
+    gold = np.full(Y.shape, np.nan)
+    gold[:5] = Y[:5]
+    est = MultiLabelDawidSkene().fit(info.Y3, y_gold=gold)
+    np.testing.assert_array_equal(est.proba_[:5], Y[:5])
+    np.testing.assert_array_equal(est.fit_predict(info.Y3, y_gold=gold), est.labels_)
+    zero = MultiLabelDawidSkene(alpha=0.0).fit(info.Y3)
+    assert np.all(np.isfinite(zero.proba_))
+    assert np.all(np.diff(zero.log_likelihood_) >= -1e-9)
+    for params, match in (
+        ({"max_iter": 0}, "max_iter"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"tol": np.nan}, "tol"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            MultiLabelDawidSkene(**params).fit(info.Y3)
+    with pytest.raises(ValueError, match="no observed tag"):
+        MultiLabelDawidSkene().fit(np.full((3, 2, 2), np.nan))
+    with pytest.raises(ValueError, match="3-D crowd"):
+        MultiLabelDawidSkene().fit(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="y_gold must have shape"):
+        MultiLabelDawidSkene().fit(info.Y3, y_gold=gold[:, :1])
+
+
+def test_pooled_contract():
+    _, info = small_crowd(seed=4)
+    Y3 = info.Y3.copy()
+    Y3.setflags(write=False)
+    before = Y3.copy()
+    est = MultiLabelDawidSkene(max_iter=50)
+    params = est.get_params()
+    attrs = set(vars(est))
+    assert est.fit(Y3) is est
+    np.testing.assert_array_equal(Y3, before)
+    assert est.get_params() == params
+    assert all(name.endswith("_") for name in set(vars(est)) - attrs)
+    first = est.proba_.copy()
+    np.testing.assert_array_equal(est.fit(Y3).proba_, first)
+    np.testing.assert_array_equal(clone(est).fit_predict_proba(Y3), first)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).proba_, first)
