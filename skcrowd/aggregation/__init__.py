@@ -10,6 +10,7 @@ from ._ibcc import IBCC
 from ._iwmv import IWMV
 from ._mace import MACE
 from ._majority_vote import MajorityVote
+from ._multilabel import MultiLabelAggregator, MultiLabelDawidSkene
 from ._one_coin import OneCoinDawidSkene
 from ._wawa import Wawa, ZeroBasedSkill
 
@@ -22,6 +23,8 @@ __all__ = [
     "IWMV",
     "MACE",
     "MajorityVote",
+    "MultiLabelAggregator",
+    "MultiLabelDawidSkene",
     "OneCoinDawidSkene",
     "Wawa",
     "ZeroBasedSkill",
