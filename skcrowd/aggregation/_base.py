@@ -379,12 +379,7 @@ def clamp_gold(proba, gold):
 
 def normalize_log(joint):
     """Normalise per-item log joint probabilities; return (proba, log evidence)."""
-    # plain numpy (not scipy's logsumexp, several times slower at large K)
-    top = joint.max(axis=1, keepdims=True)
-    proba = np.exp(joint - top)
-    total = proba.sum(axis=1, keepdims=True)
-    proba /= total
-    return proba, (top + np.log(total)).ravel()
+    return get_backend("numpy").normalize_log(joint)
 
 
 class BaseEMAggregator(BaseAggregator):
