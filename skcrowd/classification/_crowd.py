@@ -213,6 +213,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         "confusion_rank": [Interval(Integral, 1, None, closed="left"), None],
         "confusion_init": [StrOptions({"dawid-skene", "identity"})],
         "class_prior_correction": ["boolean"],
+        "mixup_alpha": [Interval(Real, 0, None, closed="left")],
         "missing_label": "no_validation",
     }
 
@@ -228,6 +229,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         confusion_rank=None,
         confusion_init="dawid-skene",
         class_prior_correction=False,
+        mixup_alpha=0.0,
         lr=1e-3,
         max_epochs=100,
         batch_size=64,
@@ -252,6 +254,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         self.confusion_rank = confusion_rank
         self.confusion_init = confusion_init
         self.class_prior_correction = class_prior_correction
+        self.mixup_alpha = mixup_alpha
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -355,6 +358,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             n_classes,
             crowd_model_factory,
             log_prior=log_prior,
+            mixup_alpha=self.mixup_alpha,
         )
 
     def _set_worker_estimates(self, X):
