@@ -142,12 +142,12 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         crowd labels of ``i``, weighted by ``lam``, plus that against the
         labels of ``j``, weighted by ``1 - lam`` (each worker's one-hot
         labels mixed). Works with every crowd model; 0 turns it off. Off by
-        default: in 5-fold CV on Music's training songs (3 seeds,
-        ``mixup_alpha=1``) it helped the models trained on an item's
-        marginal likelihood or posterior (``speelfc`` +0.7, ``instance``
-        +0.8, ``em`` +0.6 points) and ``conal`` (+0.7), changed
-        ``tracereg`` and ``geocrowdnet-*`` by at most 0.3 and hurt the
-        CrowdLayer models (-0.4 to -1.8).
+        default: in 5-fold CV on Music's training songs (``mixup_alpha=1``)
+        it helped the models trained on an item's marginal likelihood or
+        posterior a little (5 seeds: ``speelfc`` +0.3, ``instance`` +0.7,
+        ``em`` +0.6 points; ``conal`` +0.3), changed ``tracereg`` and
+        ``geocrowdnet-*`` by at most 0.3 and hurt the CrowdLayer models
+        (3 seeds: -0.4 to -1.8; -0.7 to -1.0 at ``mixup_alpha=0.3``).
     lr : float, default=1e-3
         Learning rate.
     max_epochs : int, default=100
