@@ -54,9 +54,48 @@ def optimizer_kwargs(lr, max_epochs):
     )
 
 
-def crowd_kwargs(seed, *, hidden_units, dropout, max_epochs, batch_size, lr):
-    """CrowdClassifier parameters of the protocol (crowd model excluded)."""
+_BN_MLP = None
+
+
+def batch_norm_mlp():
+    """The MLP of the Annot-Mix code: ``Linear -> BatchNorm1d -> ReLU ->
+    Dropout`` per hidden layer (``maml/architectures/_tabnet.py``), a
+    torch module class taking ``n_inputs, units, dropout_rate``."""
+    global _BN_MLP
+    if _BN_MLP is None:
+        from torch import nn
+
+        class BatchNormMLP(nn.Module):
+            def __init__(self, n_inputs, units, dropout_rate):
+                super().__init__()
+                layers, width = [], n_inputs
+                for n in units:
+                    layers += [nn.Linear(width, n), nn.BatchNorm1d(n),
+                               nn.ReLU(), nn.Dropout(dropout_rate)]
+                    width = n
+                self.layers = nn.Sequential(*layers)
+                self.out_features = width
+
+            def forward(self, X):
+                return self.layers(X)
+
+        _BN_MLP = BatchNormMLP
+    return _BN_MLP
+
+
+def crowd_kwargs(seed, *, hidden_units, dropout, max_epochs, batch_size, lr,
+                 batch_norm=False, n_features=None):
+    """CrowdClassifier parameters of the protocol (crowd model excluded).
+
+    ``batch_norm=True`` (needs ``n_features``): the backbone is
+    :func:`batch_norm_mlp`'s instead of skcrowd's default MLP.
+    """
+    backbone = {}
+    if batch_norm:
+        backbone = dict(module=batch_norm_mlp(), module_params=dict(
+            n_inputs=n_features, units=tuple(hidden_units), dropout_rate=dropout))
     return dict(
+        **backbone,
         hidden_units=hidden_units,
         dropout=dropout,
         max_epochs=max_epochs,
@@ -67,7 +106,8 @@ def crowd_kwargs(seed, *, hidden_units, dropout, max_epochs, batch_size, lr):
     )
 
 
-def fit_plain_mlp(X, y, seed, *, hidden_units, dropout, max_epochs, batch_size, lr):
+def fit_plain_mlp(X, y, seed, *, hidden_units, dropout, max_epochs, batch_size, lr,
+                  batch_norm=False):
     """A plain skorch ``NeuralNetClassifier`` on 1-D labels, same protocol.
 
     The backbone is skcrowd's default MLP (``Linear -> ReLU -> Dropout`` per
@@ -88,7 +128,8 @@ def fit_plain_mlp(X, y, seed, *, hidden_units, dropout, max_epochs, batch_size, 
     torch_seed = int(rng.randint(np.iinfo(np.int32).max))
     with torch.random.fork_rng():
         torch.manual_seed(torch_seed)
-        backbone = MLP(X.shape[1], tuple(hidden_units), dropout)
+        mlp = batch_norm_mlp() if batch_norm else MLP
+        backbone = mlp(X.shape[1], tuple(hidden_units), dropout)
         module = nn.Sequential(backbone, nn.Linear(backbone.out_features, len(classes)))
         net = NeuralNetClassifier(
             module,

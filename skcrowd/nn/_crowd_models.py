@@ -417,7 +417,11 @@ class CrowdLayerVB(_CrowdLayer):
     Here a worker's label distribution is the classifier's reweighted by
     ``exp(b_r)``: a per-worker label bias (a constant spammer is a large
     bias on one label). Its ``worker_confusion_`` (the class certain) is the
-    identity: a bias cannot move a certain class.
+    identity: a bias cannot move a certain class. The bias starts at zero
+    whatever ``confusion_init``: a Dawid-Skene start (each worker's log
+    label frequencies, the column means of the DS confusion) made no
+    difference in 5-fold CV on Music's training songs (67.7% against 67.8%,
+    3 seeds).
     """
 
     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):

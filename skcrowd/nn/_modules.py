@@ -185,7 +185,10 @@ class CrowdNetModule(nn.Module):
     True
     """
 
-    def __init__(self, backbone, rep_size, n_classes, crowd_model, log_prior=None):
+    def __init__(
+        self, backbone, rep_size, n_classes, crowd_model, log_prior=None,
+        mixup_alpha=0.0,
+    ):
         super().__init__()
         self.backbone = backbone
         self.head = nn.Linear(rep_size, n_classes)
@@ -196,16 +199,25 @@ class CrowdNetModule(nn.Module):
         )
         # without a prior the shift is zero: skip the addition per batch
         self.shift_logits = log_prior is not None
+        self.mixup_alpha = float(mixup_alpha)
 
     @classmethod
-    def build(cls, backbone, X_sample, n_classes, crowd_model_factory, log_prior=None):
+    def build(
+        cls, backbone, X_sample, n_classes, crowd_model_factory, log_prior=None,
+        mixup_alpha=0.0,
+    ):
         rep_size = _representation_size(backbone, X_sample)
         crowd_model = crowd_model_factory(rep_size)
-        return cls(backbone, rep_size, n_classes, crowd_model, log_prior)
+        return cls(backbone, rep_size, n_classes, crowd_model, log_prior, mixup_alpha)
 
     def forward(self, X):
+        mix = None
+        if self.training and getattr(self, "mixup_alpha", 0.0) > 0 and len(X) > 1:
+            X, mix = mixup_inputs(X, self.mixup_alpha)
         rep = self.backbone(X)
-        return self.head(rep), rep
+        if mix is None:
+            return self.head(rep), rep
+        return self.head(rep), rep, mix
 
     def training_logits(self, logits):
         """The logits the crowd model is trained on.
@@ -218,13 +230,36 @@ class CrowdNetModule(nn.Module):
         return logits + self.log_prior_shift
 
     def loss(self, output, target):
+        if len(output) > 2:
+            # mixup: the mixed items' loss against both rows' crowd labels
+            # (the mixed one-hot targets of each worker), weighted by lambda
+            logits, rep, (lam, perm) = output
+            return lam * self._crowd_loss(logits, rep, target) + (
+                1 - lam
+            ) * self._crowd_loss(logits, rep, target[perm])
         logits, rep = output
+        return self._crowd_loss(logits, rep, target)
+
+    def _crowd_loss(self, logits, rep, target):
         workers, labels = split_crowd_target(target)
         shifted = self.training_logits(logits)
         if getattr(self.crowd_model, "uses_item_index", False):
             index = crowd_target_index(target)
             return self.crowd_model.loss(shifted, rep, workers, labels, index=index)
         return self.crowd_model.loss(shifted, rep, workers, labels)
+
+
+def mixup_inputs(X, alpha):
+    """Mixup of a training batch: ``(lam * X + (1 - lam) * X[perm], (lam, perm))``.
+
+    One ``lam ~ Beta(alpha, alpha)`` per batch and a random permutation of
+    its rows (Zhang et al., "mixup: Beyond Empirical Risk Minimization",
+    ICLR 2018), drawn from torch's RNG, so seeded fits repeat.
+    """
+    concentration = torch.tensor([float(alpha), float(alpha)])
+    lam = torch.distributions.Dirichlet(concentration).sample()[0].to(X.device)
+    perm = torch.randperm(X.shape[0], device="cpu").to(X.device)
+    return lam * X + (1 - lam) * X[perm], (lam, perm)
 
 
 class CrowdModelEpochEnd(Callback):

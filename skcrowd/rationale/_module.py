@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn._crowd_models import masked_mean
-from ..nn._modules import crowd_target_index
+from ..nn._modules import crowd_target_index, mixup_inputs
 
 __all__ = [
     "RationaleNetModule",
@@ -196,6 +196,10 @@ class RationaleNetModule(nn.Module):
     def forward(self, X):
         if not self.gate_input and not (self.training and self.auxiliary):
             return self.crowd_net(X)  # exactly CrowdClassifier's network
+        mix = None
+        alpha = getattr(self.crowd_net, "mixup_alpha", 0.0)
+        if self.training and alpha > 0 and len(X) > 1:
+            X, mix = mixup_inputs(X, alpha)
         h_s, h_c, h_r = self.codes(X)
         rationale = None
         if self.gate_input:
@@ -206,8 +210,8 @@ class RationaleNetModule(nn.Module):
             rep = torch.cat([h_s, h_c], dim=1) if h_c.shape[1] else h_s
         logits = self.crowd_net.head(rep)
         if not (self.training and self.auxiliary):
-            return logits, rep
-        aux = {}
+            return (logits, rep) if mix is None else (logits, rep, mix)
+        aux = {} if mix is None else {"mix": mix}
         if self.rationale_weight:
             if rationale is None:
                 rationale = self.rationale_head(torch.cat([h_s, h_r], dim=1))
@@ -249,15 +253,23 @@ class RationaleNetModule(nn.Module):
         return masked_mean(bce.sum(dim=1) / self.rationale_scale, has)
 
     def loss(self, output, target):
-        crowd = self.crowd_net.loss(output[:2], target)
-        if len(output) == 2:
-            return crowd
+        if len(output) == 2 or not isinstance(output[2], dict):
+            return self.crowd_net.loss(output, target)  # mixup's (lam, perm) too
         aux = output[2]
-        total = crowd
+        mix = aux.get("mix")
+        total = self.crowd_net.loss(
+            output[:2] if mix is None else (*output[:2], mix), target
+        )
         if "rationale" in aux:
-            total = total + self.rationale_weight * self.rationale_loss(
+            rationale = self.rationale_loss(
                 aux["rationale"], target, aux.get("candidates")
             )
+            if mix is not None:  # the mixed items' rationales, as their labels
+                lam, perm = mix
+                rationale = lam * rationale + (1 - lam) * self.rationale_loss(
+                    aux["rationale"], target[perm], aux.get("candidates")
+                )
+            total = total + self.rationale_weight * rationale
         if "reconstruction" in aux:
             total = total + self.reconstruction_weight * aux["reconstruction"]
         if "orthogonality" in aux:

@@ -420,3 +420,39 @@ def test_rationales_beat_crowd_classifier_on_a_hard_task():
             np.mean(rcl.predict(X[te]) == y[te]) - np.mean(cc.predict(X[te]) == y[te])
         )
     assert np.mean(gains) > 0.04
+
+
+def test_mixup_reduces_and_mixes_the_rationale_loss(task):
+    """mixup_alpha: the same mixing as CrowdClassifier's; with rationales,
+    the rationale loss of the mixed items is mixed like their labels."""
+    X, Y, R, _ = task
+    params = dict(SMALL, mixup_alpha=0.5, random_state=1)
+    ours = RationaleCoLearner(**params, **OFF).fit(X, Y, rationales=R)
+    theirs = CrowdClassifier(**params).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict_proba(X), theirs.predict_proba(X))
+
+    full = RationaleCoLearner(**params).fit(X, Y, rationales=R)
+    again = RationaleCoLearner(**params).fit(X, Y, rationales=R)
+    plain = RationaleCoLearner(**dict(params, mixup_alpha=0.0)).fit(
+        X, Y, rationales=R
+    )
+    assert np.all(np.isfinite([h["train_loss"] for h in full.history_]))
+    np.testing.assert_array_equal(full.predict_proba(X), again.predict_proba(X))
+    assert not np.allclose(full.predict_proba(X), plain.predict_proba(X))
+
+    module = full.net_.module_
+    module.train()
+    target = torch.as_tensor(
+        np.column_stack([np.full((16, 2), -1), np.arange(16)]), dtype=torch.int64
+    )
+    logits, rep, aux = module(torch.as_tensor(X[:16], dtype=torch.float32))
+    lam, perm = aux["mix"]
+    loss = module.loss((logits, rep, aux), target)
+    expected = module.crowd_net.loss((logits, rep, (lam, perm)), target)
+    expected = expected + module.rationale_weight * (
+        lam * module.rationale_loss(aux["rationale"], target)
+        + (1 - lam) * module.rationale_loss(aux["rationale"], target[perm])
+    )
+    if "reconstruction" in aux:
+        expected = expected + module.reconstruction_weight * aux["reconstruction"]
+    torch.testing.assert_close(loss, expected)
