@@ -356,7 +356,8 @@ class BaseMultiLabelNet(ClassifierMixin, BaseNeuralEstimator):
             raise ValueError('threshold="tuned" needs a validation_fraction in (0, 1).')
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but y is None."
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
             )
         check_consistent_length(X, y)
         X = self._check_X(X, reset=True)
