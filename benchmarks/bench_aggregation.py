@@ -61,6 +61,7 @@ SKCROWD_METHODS = (
     "MajorityVote",
     "Wawa",
     "ZeroBasedSkill",
+    "IWMV",
     "DawidSkene",
     "OneCoinDawidSkene",
     "IBCC",

@@ -10,6 +10,7 @@ ORDER = [
     "plot_worker_accuracy.py",
     "plot_reliability_diagram.py",
     "plot_learning_from_crowds.py",
+    "plot_rationales.py",
     "plot_multiview_embedding.py",
     "plot_scaling.py",
 ]

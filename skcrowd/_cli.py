@@ -24,6 +24,7 @@ METHODS = {
     "mv": "MajorityVote",
     "wawa": "Wawa",
     "zbs": "ZeroBasedSkill",
+    "iwmv": "IWMV",
     "ds": "DawidSkene",
     "onecoin": "OneCoinDawidSkene",
     "glad": "GLAD",
@@ -111,7 +112,8 @@ def _build_parser():
         choices=list(METHODS),
         default=None,
         help="aggregation method: mv (majority vote), wawa, zbs (zero-based "
-        "skill), ds (Dawid-Skene), onecoin (one-coin Dawid-Skene), glad, mace, "
+        "skill), iwmv (iterative weighted majority vote), ds (Dawid-Skene), "
+        "onecoin (one-coin Dawid-Skene), glad, mace, "
         "ibcc. Default: ds with an input file, every available method on the "
         "bundled datasets.",
     )

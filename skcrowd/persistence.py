@@ -78,10 +78,35 @@ _CONTEXT = contextvars.ContextVar("skcrowd_persistence", default=None)
 class UntrustedTypeError(TypeError):
     """A model file refers to types that are not trusted.
 
+    Raised by :func:`load` before anything of the file is imported. A
+    ``TypeError``, so ``except TypeError`` catches it too.
+
+    Parameters
+    ----------
+    message : str
+        The error message.
+    types : iterable of str, default=()
+        The fully qualified names of the untrusted types.
+
     Attributes
     ----------
     types : list of str
         The fully qualified names of the untrusted types.
+
+    Examples
+    --------
+    A transformer whose function is not among the trusted types:
+
+    >>> import operator, os, tempfile
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skcrowd.persistence import UntrustedTypeError, dump, load
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skcrowd")
+    >>> dump(FunctionTransformer(operator.neg), path)
+    >>> try:
+    ...     load(path)
+    ... except UntrustedTypeError as error:
+    ...     print(error.types)
+    ['_operator.neg']
     """
 
     def __init__(self, message, types=()):
@@ -503,6 +528,30 @@ def dump(estimator, path):
         torch module with hooks, a class defined inside a function, an
         arbitrary Python object in a module's attributes...): use pickle or
         joblib for such a model, which only trusted readers may load.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    A neural estimator, written and read back: the same predictions.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skcrowd.classification import CrowdClassifier
+    >>> from skcrowd.datasets import make_crowd_classification
+    >>> from skcrowd.persistence import dump, load
+    >>> X, Y, _ = make_crowd_classification(n_samples=100, random_state=0)
+    >>> clf = CrowdClassifier(hidden_units=(8,), max_epochs=3, random_state=0)
+    >>> clf = clf.fit(X, Y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "crowd.skcrowd")
+    >>> dump(clf, path)
+    >>> loaded = load(path)
+    >>> type(loaded).__name__, loaded.worker_confusion_.shape
+    ('CrowdClassifier', (10, 3, 3))
+    >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
+    True
     """
     import skops.io
 
@@ -632,6 +681,25 @@ def get_untrusted_types(path, trusted=None):
     types : list of str
         Fully qualified names, sorted; empty when :func:`load` would load
         the file.
+
+    Examples
+    --------
+    Look before loading a file from someone else:
+
+    >>> import operator, os, tempfile
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skcrowd.aggregation import MajorityVote
+    >>> from skcrowd.persistence import dump, get_untrusted_types
+    >>> folder = tempfile.mkdtemp()
+    >>> dump(MajorityVote(), os.path.join(folder, "vote.skcrowd"))
+    >>> get_untrusted_types(os.path.join(folder, "vote.skcrowd"))
+    []
+    >>> dump(FunctionTransformer(operator.neg), os.path.join(folder, "neg.skcrowd"))
+    >>> get_untrusted_types(os.path.join(folder, "neg.skcrowd"))
+    ['_operator.neg']
+    >>> get_untrusted_types(os.path.join(folder, "neg.skcrowd"),
+    ...                     trusted=["_operator.neg"])
+    []
     """
     manifest, estimator_bytes, _ = _read_archive(path)
     return _untrusted(manifest, estimator_bytes, _trusted_names(trusted))[0]
@@ -664,6 +732,37 @@ def load(path, trusted=None):
     ValueError
         If the file is not a skcrowd model file, is corrupt, or was written
         by a newer format version.
+
+    See Also
+    --------
+    get_untrusted_types : What ``load`` would refuse, without loading.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skcrowd.aggregation import DawidSkene
+    >>> from skcrowd.persistence import dump, load
+    >>> Y = np.array([[0, 0, 1], [1, 1, np.nan], [0, 1, 0], [1, 1, 1]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "ds.skcrowd")
+    >>> dump(DawidSkene().fit(Y), path)
+    >>> ds = load(path)
+    >>> ds.labels_, ds.confusion_.shape
+    (array([0., 1., 0., 1.]), (3, 2, 2))
+
+    A file that refers to a type outside the trusted ones is refused unless
+    that type is named in ``trusted`` (only do so for a file whose origin
+    you trust):
+
+    >>> import operator
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> dump(FunctionTransformer(operator.neg).fit([[1.0]]), path)
+    >>> load(path)
+    Traceback (most recent call last):
+    ...
+    skcrowd.persistence.UntrustedTypeError: Refusing to load ...
+    >>> load(path, trusted=["_operator.neg"]).transform(np.array([[1.0, -2.0]]))
+    array([[-1.,  2.]])
     """
     import skops.io
 

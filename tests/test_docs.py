@@ -82,25 +82,8 @@ REQUIRED = {
 
 #: Public objects of modules still being written by their owners, with the
 #: docstring they lack; each is an expected failure, strict, so the entry
-#: must go when the docstring is fixed.
-KNOWN_GAPS = {
-    "skcrowd.nn.BaseNeuralEstimator": "EX01 (skcrowd/nn is being written)",
-    "skcrowd.nn.TrainingInterruptedWarning": "EX01 (skcrowd/nn is being written)",
-    "skcrowd.nn.BaseCrowdModel": "EX01 (skcrowd/nn is being written)",
-    "skcrowd.nn.register_crowd_model": "PR01 RT01 EX01 (skcrowd/nn)",
-    "skcrowd.nn.MLP": "EX01 (skcrowd/nn is being written)",
-    "skcrowd.nn.CrowdNetModule": "PR01 EX01 (skcrowd/nn is being written)",
-    "skcrowd.persistence.UntrustedTypeError": "PR01 EX01 (persistence)",
-    "skcrowd.persistence.dump": "EX01 (persistence is being written)",
-    "skcrowd.persistence.get_untrusted_types": "EX01 (persistence)",
-    "skcrowd.persistence.load": "EX01 (persistence is being written)",
-    "skcrowd.utils.estimator_checks.construct_instance": "RT01 EX01 (in work)",
-    "skcrowd.utils.estimator_checks.construct_instances": "RT01 (in work)",
-    "skcrowd.utils.estimator_checks.expected_failed_checks": "PR01 RT01 EX01",
-    "skcrowd.aggregation.BaseAggregator": "PR01 EX01 (aggregation in work)",
-    "skcrowd.aggregation.BaseEMAggregator": "PR01 EX01 (aggregation in work)",
-    "skcrowd.utils.CrowdMatrix": "PR01 EX01 (utils/validation.py in work)",
-}
+#: must go when the docstring is fixed. None at present.
+KNOWN_GAPS: dict = {}
 
 
 def _docstring_problems(qualname, obj):

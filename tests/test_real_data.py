@@ -38,6 +38,7 @@ SKCROWD_METHODS = (
     "MajorityVote",
     "Wawa",
     "ZeroBasedSkill",
+    "IWMV",
     "DawidSkene",
     "OneCoinDawidSkene",
     "IBCC",
@@ -189,37 +190,7 @@ def _fmt(count, n):
     return f"{count}/{n} = {count / n:.5f}"
 
 
-# Open shortfalls, measured 2026-12-04 and reported on the foundation issue:
-# strict expected failures, so each flags the day it is fixed.
-_DS_SHORT = {
-    "product": (
-        "DawidSkene stops at tol=1e-7 after 57 iterations with 7813/8315 correct, "
-        "one item short of crowd-kit's 7814 (run to 100 iterations it gets 7816)"
-    ),
-}
-_BEST_SHORT = {
-    "product": _DS_SHORT["product"],
-    "music": (
-        "crowd-kit's ZeroBasedSkill reaches 560/700 with its first-label "
-        "tie-breaking; skcrowd's best is 557-563 depending on the tie-breaking "
-        "seed (557 with random_state=0 here): no method beats it robustly"
-    ),
-}
-
-
-def _known_short(table):
-    return [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason=table[name], strict=True),
-        )
-        if name in table
-        else name
-        for name in SETS
-    ]
-
-
-@pytest.mark.parametrize("name", _known_short(_DS_SHORT))
+@pytest.mark.parametrize("name", SETS)
 def test_dawid_skene_at_least_crowdkit(name):
     n = CROWDKIT_1_4_2[name]["n"]
     target = CROWDKIT_1_4_2[name]["DawidSkene"]
@@ -230,7 +201,7 @@ def test_dawid_skene_at_least_crowdkit(name):
     )
 
 
-@pytest.mark.parametrize("name", _known_short(_BEST_SHORT))
+@pytest.mark.parametrize("name", SETS)
 def test_best_method_at_least_best_crowdkit(name):
     n = CROWDKIT_1_4_2[name]["n"]
     target, ck_methods = _crowdkit_best(name)

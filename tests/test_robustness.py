@@ -1176,6 +1176,8 @@ def test_documented_counts_match():
     counts = count_table()
     listed = {name: int(quoted[name]) for name in counts if name in quoted}
     assert listed, "doc/robustness.rst quotes no per-estimator count"
+    unlisted = sorted(set(counts) - set(quoted))
+    assert not unlisted, f"doc/robustness.rst does not list {unlisted}"
     stale = {n: (listed[n], counts[n]) for n in listed if listed[n] != counts[n]}
     assert not stale, (
         f"doc/robustness.rst quotes stale counts (doc, actual): {stale}; update "

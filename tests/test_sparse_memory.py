@@ -33,6 +33,7 @@ METHODS = (
     "MajorityVote",
     "Wawa",
     "ZeroBasedSkill",
+    "IWMV",
     "DawidSkene",
     "OneCoinDawidSkene",
     "IBCC",

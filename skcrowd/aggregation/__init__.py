@@ -7,8 +7,10 @@ from ._base import BaseAggregator, BaseEMAggregator
 from ._dawid_skene import DawidSkene
 from ._glad import GLAD
 from ._ibcc import IBCC
+from ._iwmv import IWMV
 from ._mace import MACE
 from ._majority_vote import MajorityVote
+from ._multilabel import MultiLabelAggregator, MultiLabelDawidSkene
 from ._one_coin import OneCoinDawidSkene
 from ._wawa import Wawa, ZeroBasedSkill
 
@@ -18,8 +20,11 @@ __all__ = [
     "DawidSkene",
     "GLAD",
     "IBCC",
+    "IWMV",
     "MACE",
     "MajorityVote",
+    "MultiLabelAggregator",
+    "MultiLabelDawidSkene",
     "OneCoinDawidSkene",
     "Wawa",
     "ZeroBasedSkill",

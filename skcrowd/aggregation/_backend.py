@@ -44,6 +44,19 @@ _INT32_MAX = np.iinfo(np.int32).max
 _CHUNK = 1 << 21
 
 
+def _tall_float(x):
+    """A C-contiguous float64 matrix of many short rows (the posteriors)."""
+    return (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and x.dtype == np.float64
+        and x.flags.c_contiguous
+        and x.shape[1] <= 64
+        and x.shape[0] >= 4 * x.shape[1]
+        and x.shape[1] > 0
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class CrowdArrays:
     """The COO view of a crowd in a backend's array type.
@@ -150,7 +163,27 @@ class NumpyBackend:
 
     # -- reductions ---------------------------------------------------------
     def sum(self, x, axis=None, keepdims=False):
+        if _tall_float(x) and axis in (0, 1, -1):
+            # numpy reduces a tall, narrow array along either axis several
+            # times slower than a BLAS product with a vector of ones (6.8 ms
+            # against 0.8 ms for 200,000 x 5 along the rows): EM spends most
+            # of an iteration in these sums otherwise
+            if axis == 0:
+                out = np.ones(x.shape[0]) @ x
+                return out[None, :] if keepdims else out
+            out = x @ np.ones(x.shape[1])
+            return out[:, None] if keepdims else out
         return x.sum(axis=axis, keepdims=keepdims)
+
+    def row_max(self, x):
+        """Maximum of each row of a 2-D array, shape ``(n, 1)``."""
+        if _tall_float(x):
+            # column by column: 10x faster than x.max(axis=1) when K is small
+            top = x[:, 0].copy()
+            for k in range(1, x.shape[1]):
+                np.maximum(top, x[:, k], out=top)
+            return top[:, None]
+        return x.max(axis=1, keepdims=True)
 
     def dot(self, x, y):
         return x @ y
@@ -199,9 +232,9 @@ class NumpyBackend:
     def normalize_log(self, joint):
         """Normalise per-item log joints: ``(proba, log evidence)``."""
         # plain numpy (not scipy's logsumexp, several times slower at large K)
-        top = joint.max(axis=1, keepdims=True)
+        top = self.row_max(joint)
         proba = np.exp(joint - top)
-        total = proba.sum(axis=1, keepdims=True)
+        total = self.sum(proba, axis=1, keepdims=True)
         proba /= total
         return proba, (top + np.log(total)).ravel()
 

@@ -51,6 +51,56 @@ class BaseAggregator(BaseEstimator):
     Aggregators with ``_supports_dask = True`` also accept a
     ``dask.dataframe.DataFrame`` in long format (see
     :mod:`skcrowd.aggregation._dask`).
+
+    ``fit`` validates the crowd once (:func:`~skcrowd.utils.check_crowd_matrix`)
+    and hands the subclass its :class:`~skcrowd.utils.CrowdMatrix` and the
+    codes of the known gold labels (``-1`` where unknown, or None); it then
+    sets ``classes_``, ``n_workers_``, ``proba_``, ``labels_`` and what
+    :meth:`worker_report` shows.
+
+    Parameters
+    ----------
+    missing_label : scalar, default=np.nan
+        Marker of a missing label in the crowd (``NaN``, ``None`` and
+        ``pandas.NA`` are always missing).
+
+    See Also
+    --------
+    BaseEMAggregator : The base of the aggregators fitted by EM.
+
+    Examples
+    --------
+    A new aggregator needs only the two hooks. This one gives each item the
+    share of its labels that went to each class, and ignores the workers:
+
+    >>> import numpy as np
+    >>> from skcrowd.aggregation import BaseAggregator
+    >>> class VoteShare(BaseAggregator):
+    ...     def _fit_crowd(self, crowd, gold):
+    ...         proba = self._posterior(crowd)
+    ...         if gold is not None:  # codes of the known labels, -1 elsewhere
+    ...             known = gold >= 0
+    ...             proba[known] = np.eye(crowd.n_classes)[gold[known]]
+    ...         return proba
+    ...     def _posterior(self, crowd):
+    ...         votes = crowd.vote_counts().toarray()
+    ...         return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1)
+    >>> Y = np.array([["cat", "cat", "dog"],
+    ...               ["dog", None, "dog"],
+    ...               ["cat", "dog", "cat"]], dtype=object)
+    >>> agg = VoteShare().fit(Y)
+    >>> agg.classes_
+    array(['cat', 'dog'], dtype=object)
+    >>> agg.proba_.round(2)
+    array([[0.67, 0.33],
+           [0.  , 1.  ],
+           [0.67, 0.33]])
+    >>> agg.labels_
+    array(['cat', 'dog', 'cat'], dtype=object)
+    >>> agg.worker_report()["agreement"].round(2).tolist()
+    [1.0, 0.5, 0.67]
+    >>> VoteShare().fit(Y, y_gold=["dog", None, None]).labels_
+    array(['dog', 'dog', 'cat'], dtype=object)
     """
 
     _parameter_constraints: dict = {"missing_label": "no_validation"}
@@ -329,12 +379,7 @@ def clamp_gold(proba, gold):
 
 def normalize_log(joint):
     """Normalise per-item log joint probabilities; return (proba, log evidence)."""
-    # plain numpy (not scipy's logsumexp, several times slower at large K)
-    top = joint.max(axis=1, keepdims=True)
-    proba = np.exp(joint - top)
-    total = proba.sum(axis=1, keepdims=True)
-    proba /= total
-    return proba, (top + np.log(total)).ravel()
+    return get_backend("numpy").normalize_log(joint)
 
 
 class BaseEMAggregator(BaseAggregator):
@@ -371,6 +416,67 @@ class BaseEMAggregator(BaseAggregator):
     and receive the crowd as a :class:`~skcrowd.aggregation._backend.CrowdArrays`;
     the others receive the :class:`~skcrowd.utils.CrowdMatrix` and run on
     numpy.
+
+    Subclasses take ``max_iter`` and ``tol`` as parameters (the loop reads
+    them), besides ``missing_label``.
+
+    Parameters
+    ----------
+    missing_label : scalar, default=np.nan
+        Marker of a missing label in the crowd (``NaN``, ``None`` and
+        ``pandas.NA`` are always missing).
+
+    See Also
+    --------
+    OneCoinDawidSkene, DawidSkene, GLAD : Aggregators built on this loop.
+
+    Examples
+    --------
+    A one-coin model (each worker is right with probability ``skill_``,
+    otherwise uniformly wrong) in the hooks, with no prior, on numpy:
+
+    >>> import numpy as np
+    >>> from skcrowd.aggregation import BaseEMAggregator
+    >>> from skcrowd.datasets import simulate_crowd
+    >>> class OneCoin(BaseEMAggregator):
+    ...     def __init__(self, *, max_iter=50, tol=1e-6, missing_label=np.nan):
+    ...         super().__init__(missing_label=missing_label)
+    ...         self.max_iter = max_iter
+    ...         self.tol = tol
+    ...     def _init_params(self, crowd):
+    ...         return {}  # nothing to precompute
+    ...     def _m_step(self, crowd, proba, state):
+    ...         right = proba[crowd.item, crowd.label]  # P(the label is true)
+    ...         n = np.maximum(crowd.labels_per_worker(), 1)
+    ...         skill = np.bincount(crowd.worker, right, crowd.n_workers) / n
+    ...         prior = proba.mean(axis=0)
+    ...         return {"skill": skill.clip(1e-3, 1 - 1e-3), "prior": prior}
+    ...     def _e_step(self, crowd, params, state):
+    ...         skill = params["skill"][crowd.worker]
+    ...         wrong = np.log((1 - skill) / (crowd.n_classes - 1))
+    ...         joint = np.log(params["prior"].clip(1e-12))[None, :]
+    ...         joint = joint + np.bincount(crowd.item, wrong, crowd.n_samples)[:, None]
+    ...         np.add.at(joint, (crowd.item, crowd.label), np.log(skill) - wrong)
+    ...         return joint  # log p(true class, labels of the item)
+    ...     def _set_fitted(self, params, state):
+    ...         self.skill_ = params["skill"]
+    >>> y = np.random.RandomState(0).randint(3, size=600)
+    >>> info = simulate_crowd(
+    ...     y, n_workers=6, labels_per_item=3, return_info=True, random_state=0,
+    ...     worker_profiles=["reliable"] * 4 + ["uniform_spammer"] * 2)
+    >>> Y = info.Y
+    >>> model = OneCoin().fit(Y)
+    >>> model.skill_.round(2)  # the two spammers are near chance, 1/3
+    array([0.89, 0.83, 0.77, 0.86, 0.32, 0.3 ])
+    >>> info.worker_accuracy.round(2)  # the truth
+    array([0.84, 0.88, 0.85, 0.84, 0.33, 0.33])
+    >>> from skcrowd.aggregation import OneCoinDawidSkene  # the same model
+    >>> bool(np.allclose(model.skill_, OneCoinDawidSkene().fit(Y).skill_, atol=0.01))
+    True
+    >>> # iterating to convergence beats one step from the majority vote
+    >>> start = OneCoin(max_iter=1).fit(Y)
+    >>> float((start.labels_ == y).mean()), float((model.labels_ == y).mean())
+    (0.838..., 0.873...)
     """
 
     _parameter_constraints: dict = {

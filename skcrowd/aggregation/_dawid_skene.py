@@ -43,7 +43,7 @@ class DawidSkene(BaseEMAggregator):
     ----------
     max_iter : int, default=100
         Maximum number of EM iterations.
-    tol : float, default=1e-7
+    tol : float, default=1e-8
         Stop when the objective changes by less than ``tol`` per label.
     alpha : float, default=0.01
         Dirichlet smoothing: pseudo-counts added to every confusion cell
@@ -119,7 +119,7 @@ class DawidSkene(BaseEMAggregator):
         self,
         *,
         max_iter=100,
-        tol=1e-7,
+        tol=1e-8,
         alpha=0.01,
         confusion_prior=None,
         missing_label=np.nan,

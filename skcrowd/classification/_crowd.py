@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,6 +30,31 @@ CROWD_MODEL_NAMES = (
     "instance",
     "em",
 )
+
+
+class _RegisteredCrowdModels(Set):
+    """The names ``crowd_model`` accepts: the built-in models and any added
+    since with :func:`~skcrowd.nn.register_crowd_model`, read at validation."""
+
+    def _names(self):
+        import sys
+
+        registry = sys.modules.get("skcrowd.nn._crowd_models")
+        extra = [] if registry is None else registry.CROWD_MODELS
+        return [*CROWD_MODEL_NAMES, *(n for n in extra if n not in CROWD_MODEL_NAMES)]
+
+    def __contains__(self, name):
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self):
+        return len(self._names())
+
+    @classmethod
+    def _from_iterable(cls, names):  # the result of a set operation
+        return set(names)
 
 
 # the Dirichlet prior of the Dawid-Skene start: 2 pseudo-labels per
@@ -95,7 +121,9 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         learned probability, depending on the item, that they fail on it);
         ``"em"`` (Raykar et al., JMLR 2010: EM over the true labels, the
         network trained on the posteriors each epoch, closed-form worker
-        confusions). See :mod:`skcrowd.nn._crowd_models`.
+        confusions); or the name of a model added with
+        :func:`~skcrowd.nn.register_crowd_model`. See
+        :mod:`skcrowd.nn._crowd_models`.
     hidden_units : tuple of int, default=(100,)
         Hidden layers of the default MLP.
     dropout : float, default=0.0
@@ -205,7 +233,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
 
     _parameter_constraints: dict = {
         **BaseNeuralEstimator._parameter_constraints,
-        "crowd_model": [StrOptions(set(CROWD_MODEL_NAMES))],
+        "crowd_model": [StrOptions(_RegisteredCrowdModels())],
         "hidden_units": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "module_params": [dict, None],

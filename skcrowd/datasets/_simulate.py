@@ -67,15 +67,15 @@ def _check_instance_dependent(value):
     return float(value)
 
 
-def _resolve_profiles(worker_profiles, n_workers, rng):
-    """The profile name of each worker, shape (n_workers,)."""
+def _resolve_profiles(worker_profiles, n_workers, rng, known=WORKER_PROFILES):
+    """The profile name of each worker, shape (n_workers,), among ``known``."""
     if worker_profiles is None:
         names = ["reliable"] * n_workers
     elif isinstance(worker_profiles, str):
         names = [worker_profiles] * n_workers
     elif isinstance(worker_profiles, Mapping):
         keys = list(worker_profiles)
-        _check_profile_names(keys)
+        _check_profile_names(keys, known)
         try:
             fractions = np.array([float(worker_profiles[k]) for k in keys])
         except (TypeError, ValueError):
@@ -115,16 +115,16 @@ def _resolve_profiles(worker_profiles, n_workers, rng):
                 f"worker_profiles lists {len(names)} profiles but n_workers="
                 f"{n_workers}: give one profile name per worker."
             )
-    _check_profile_names(names)
+    _check_profile_names(names, known)
     return np.array([str(n) for n in names], dtype=object)
 
 
-def _check_profile_names(names):
-    unknown = sorted({str(n) for n in names if n not in WORKER_PROFILES})
+def _check_profile_names(names, known=WORKER_PROFILES):
+    unknown = sorted({str(n) for n in names if n not in known})
     if unknown:
         raise ValueError(
             f"Unknown worker profile(s) {unknown}; known profiles are "
-            f"{list(WORKER_PROFILES)}."
+            f"{list(known)}."
         )
 
 

@@ -24,7 +24,64 @@ CROWD_MODELS: dict = {}
 
 
 def register_crowd_model(name):
-    """Class decorator adding a crowd model to :data:`CROWD_MODELS`."""
+    """Class decorator adding a crowd model to :data:`CROWD_MODELS`.
+
+    The registered name is then accepted by
+    ``CrowdClassifier(crowd_model=name)`` (and by ``RationaleCoLearner``),
+    which builds the model as ``cls(n_classes, n_workers, rep_size,
+    reg=..., rank=...)`` once the data are known. The class also gets the
+    name as its ``name`` attribute.
+
+    Parameters
+    ----------
+    name : str
+        The name of the model in :data:`CROWD_MODELS`. An existing name is
+        replaced.
+
+    Returns
+    -------
+    decorate : callable
+        The class decorator: it registers the class and returns it
+        unchanged.
+
+    See Also
+    --------
+    BaseCrowdModel : The base class of crowd models, with the hooks.
+
+    Examples
+    --------
+    A one-coin worker model (worker ``r`` is right with probability
+    ``sigmoid(s_r)``, otherwise uniformly wrong), trained end to end:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from torch.nn import functional as F
+    >>> from skcrowd.classification import CrowdClassifier
+    >>> from skcrowd.datasets import make_crowd_classification
+    >>> from skcrowd.nn import CROWD_MODELS, BaseCrowdModel, register_crowd_model
+    >>> @register_crowd_model("one-coin")
+    ... class OneCoin(BaseCrowdModel):
+    ...     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+    ...         super().__init__(n_classes, n_workers, rep_size, reg, rank)
+    ...         self.skill = torch.nn.Parameter(torch.full((n_workers,), 1.0))
+    ...     def log_conditional(self, rep, workers):  # (batch, n_pairs, K, K)
+    ...         s = self.skill[workers][..., None, None]
+    ...         wrong = F.logsigmoid(-s) - np.log(self.n_classes - 1)
+    ...         eye = torch.eye(self.n_classes, dtype=torch.bool)
+    ...         return torch.where(eye, F.logsigmoid(s), wrong)
+    >>> info = make_crowd_classification(
+    ...     n_samples=300, n_workers=6, return_info=True, random_state=0,
+    ...     worker_profiles=["reliable"] * 4 + ["uniform_spammer"] * 2)
+    >>> clf = CrowdClassifier(crowd_model="one-coin", hidden_units=(16,), lr=0.01,
+    ...                       max_epochs=20, random_state=0)
+    >>> clf = clf.fit(info.X, info.Y)
+    >>> type(clf.net_.module_.crowd_model).name
+    'one-coin'
+    >>> spammers = clf.worker_reliability_[4:]  # the last two workers
+    >>> bool(spammers.max() < clf.worker_reliability_[:4].min())
+    True
+    >>> del CROWD_MODELS["one-coin"]  # unregister it
+    """
 
     def decorate(cls):
         CROWD_MODELS[name] = cls
@@ -89,6 +146,61 @@ class BaseCrowdModel(nn.Module):
     rank : int or None
         Rank of the confusion parameterisation, for the models that have
         one (None: full ``K x K``).
+
+    See Also
+    --------
+    register_crowd_model : Make a crowd model usable by ``CrowdClassifier``.
+
+    Examples
+    --------
+    A one-coin worker model (worker ``r`` is right with probability
+    ``sigmoid(s_r)``, otherwise uniformly wrong) needs only
+    ``log_conditional``; the base class turns it into each worker's label
+    distribution, the posterior of the true class and the loss:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from torch.nn import functional as F
+    >>> from skcrowd.nn import BaseCrowdModel
+    >>> class OneCoin(BaseCrowdModel):
+    ...     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+    ...         super().__init__(n_classes, n_workers, rep_size, reg, rank)
+    ...         self.skill = torch.nn.Parameter(torch.zeros(n_workers))
+    ...     def log_conditional(self, rep, workers):  # (batch, n_pairs, K, K)
+    ...         s = self.skill[workers][..., None, None]
+    ...         wrong = F.logsigmoid(-s) - np.log(self.n_classes - 1)
+    ...         eye = torch.eye(self.n_classes, dtype=torch.bool)
+    ...         return torch.where(eye, F.logsigmoid(s), wrong)
+    >>> model = OneCoin(n_classes=3, n_workers=2, rep_size=8)
+    >>> with torch.no_grad():
+    ...     _ = model.skill.copy_(torch.tensor([2.0, -4.0]))  # a good, a bad worker
+    >>> model.confusion().detach().numpy().round(2)  # rows: the true class
+    array([[[0.88, 0.06, 0.06],
+            [0.06, 0.88, 0.06],
+            [0.06, 0.06, 0.88]],
+    <BLANKLINE>
+           [[0.02, 0.49, 0.49],
+            [0.49, 0.02, 0.49],
+            [0.49, 0.49, 0.02]]], dtype=float32)
+
+    One item that the classifier puts in class 0 with probability 0.5;
+    worker 0 says 1, worker 1 says 0 (``-1`` pads a row of the batch):
+
+    >>> logits = torch.log(torch.tensor([[0.5, 0.25, 0.25]]))
+    >>> workers, labels = torch.tensor([[0, 1]]), torch.tensor([[1, 0]])
+    >>> post = model.log_posterior(logits, None, workers, labels).exp()
+    >>> post.detach().numpy().round(2)  # the good worker wins
+    array([[0.  , 0.93, 0.06]], dtype=float32)
+
+    The loss is the mean negative log-likelihood of the observed labels;
+    padded pairs count for nothing:
+
+    >>> loss = model.loss(logits, None, workers, labels)
+    >>> padded = model.loss(logits, None, torch.tensor([[0, -1]]),
+    ...                     torch.tensor([[1, -1]]))
+    >>> alone = model.loss(logits, None, workers[:, :1], labels[:, :1])
+    >>> round(loss.item(), 3), round(padded.item(), 3), round(alone.item(), 3)
+    (1.348, 1.328, 1.328)
     """
 
     #: whether the confusion depends on the item (not only on the worker)

@@ -37,6 +37,30 @@ class MLP(nn.Module):
         once the head is added).
     dropout : float
         Dropout probability after each hidden layer.
+
+    Attributes
+    ----------
+    out_features : int
+        Width of the output (the last hidden layer, or ``n_features``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcrowd.nn import MLP
+    >>> mlp = MLP(n_features=4, hidden_units=(8, 3), dropout=0.1)
+    >>> mlp.layers
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Dropout(p=0.1, inplace=False)
+      (3): Linear(in_features=8, out_features=3, bias=True)
+      (4): ReLU()
+      (5): Dropout(p=0.1, inplace=False)
+    )
+    >>> mlp(torch.zeros(2, 4)).shape, mlp.out_features
+    (torch.Size([2, 3]), 3)
+    >>> MLP(4, hidden_units=())(torch.ones(1, 4))  # the identity
+    tensor([[1., 1., 1., 1.]])
     """
 
     def __init__(self, n_features, hidden_units=(100,), dropout=0.0):
@@ -114,7 +138,51 @@ class CrowdNetModule(nn.Module):
     """Backbone, class head and crowd model, trained jointly.
 
     ``forward(X)`` returns ``(class_logits, representation)``; ``loss`` takes
-    that output and the padded crowd target (``-1`` where padded).
+    that output and the padded crowd target (``-1`` where padded) and
+    returns the crowd model's loss on the observed (worker, label) pairs.
+    ``CrowdClassifier`` builds it (with :meth:`build`) and trains it.
+
+    Parameters
+    ----------
+    backbone : torch.nn.Module
+        Maps a batch of ``X`` to representations of shape
+        ``(batch, rep_size)``.
+    rep_size : int
+        Width of the backbone's representation.
+    n_classes : int
+        Number of classes: the class head is ``Linear(rep_size, n_classes)``.
+    crowd_model : BaseCrowdModel
+        The model of the workers, built for ``n_classes`` (see
+        :data:`CROWD_MODELS`).
+    log_prior : torch.Tensor of shape (n_classes,), default=None
+        Log class prior added to the logits the crowd model is trained on
+        (logit adjustment, ``CrowdClassifier(class_prior_correction=True)``);
+        ``None``: no shift.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcrowd.nn import CROWD_MODELS, MLP, CrowdNetModule
+    >>> backbone = MLP(n_features=5, hidden_units=(16,))
+    >>> crowd_model = CROWD_MODELS["crowdlayer-mw"](
+    ...     n_classes=3, n_workers=4, rep_size=16)
+    >>> net = CrowdNetModule(backbone, rep_size=16, n_classes=3,
+    ...                      crowd_model=crowd_model)
+    >>> logits, rep = net(torch.randn(2, 5))
+    >>> logits.shape, rep.shape
+    (torch.Size([2, 3]), torch.Size([2, 16]))
+
+    The target is ``[workers | labels]`` per item (see
+    :func:`padded_crowd_target`): item 0 was labelled 1 by worker 0 and 2
+    by worker 3, item 1 only 0 by worker 1:
+
+    >>> target = torch.tensor([[0, 3, 1, 2], [1, -1, 0, -1]])
+    >>> loss = net.loss((logits, rep), target)
+    >>> loss.shape, bool(loss > 0)
+    (torch.Size([]), True)
+    >>> loss.backward()  # gradients reach the backbone and the crowd model
+    >>> backbone.layers[0].weight.grad is not None
+    True
     """
 
     def __init__(self, backbone, rep_size, n_classes, crowd_model, log_prior=None):

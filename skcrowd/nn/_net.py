@@ -57,6 +57,45 @@ class TrainingInterruptedWarning(UserWarning):
     skorch turns a ``KeyboardInterrupt`` (Ctrl-C) during training into a
     normal return; the estimator then holds the model as it was when
     interrupted and warns with this category. ``resume`` continues it.
+
+    See Also
+    --------
+    TrainingCheckpoint : Save every epoch, to resume after a crash too.
+
+    Examples
+    --------
+    A callback stands in for a Ctrl-C at the start of the third epoch:
+
+    >>> import tempfile, warnings
+    >>> from skorch.callbacks import Callback
+    >>> from skcrowd.classification import CrowdClassifier
+    >>> from skcrowd.datasets import make_crowd_classification
+    >>> from skcrowd.nn import TrainingCheckpoint, TrainingInterruptedWarning
+    >>> class CtrlC(Callback):
+    ...     def on_epoch_begin(self, net, **kwargs):
+    ...         if len(net.history) == 3:
+    ...             raise KeyboardInterrupt
+    >>> X, Y, _ = make_crowd_classification(n_samples=60, random_state=0)
+    >>> run = tempfile.mkdtemp()
+    >>> clf = CrowdClassifier(max_epochs=5, random_state=0,
+    ...                       callbacks=[CtrlC(), TrainingCheckpoint(run)])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", TrainingInterruptedWarning)
+    ...     clf = clf.fit(X, Y)
+    >>> [w.category.__name__ for w in caught]
+    ['TrainingInterruptedWarning']
+    >>> print(caught[0].message)
+    CrowdClassifier: training was interrupted during epoch 3 (the last complete \
+one is 2) of 5; the model is the one at the interruption. Call resume(X, y) to \
+continue it (or resume from a TrainingCheckpoint).
+
+    The checkpoint of epoch 2 continues it to the model of an uninterrupted
+    fit:
+
+    >>> clf = clf.set_params(callbacks=None).resume(X, Y, checkpoint=run)
+    >>> full = CrowdClassifier(max_epochs=5, random_state=0).fit(X, Y)
+    >>> len(clf.history_), bool((clf.predict_proba(X) == full.predict_proba(X)).all())
+    (5, True)
     """
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
@@ -183,7 +222,61 @@ class BaseNeuralEstimator(BaseEstimator):
     a ``torch.nn.Module`` instance with a ``loss(output, target)`` method.
     ``_fit_net(X, target, **info)`` trains it and sets ``net_`` and
     ``history_``; ``_forward(X)`` returns the module's outputs in
-    evaluation mode, as tensors on the CPU.
+    evaluation mode, as tensors on the CPU. Around them the base class
+    gives every neural estimator the same training settings (optimizer,
+    mini-batches, early stopping on a validation split, seeding by
+    ``random_state``, devices and Hugging Face accelerate), :meth:`resume`
+    and safe persistence (:mod:`skcrowd.persistence`). A subclass has, as
+    parameters or class attributes, the settings the net reads: ``lr``,
+    ``max_epochs``, ``batch_size``, ``optimizer``, ``weight_decay``,
+    ``device``, ``random_state``, ``validation_fraction``,
+    ``early_stopping`` (with ``n_iter_no_change``), ``callbacks`` and
+    ``verbose``.
+
+    See Also
+    --------
+    skcrowd.classification.CrowdClassifier : The crowd classifier built on it.
+
+    Examples
+    --------
+    A linear regression trained by Adam, in a dozen lines:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from sklearn.base import RegressorMixin
+    >>> from skcrowd.nn import BaseNeuralEstimator
+    >>> class Linear(torch.nn.Module):
+    ...     def __init__(self, n_features):
+    ...         super().__init__()
+    ...         self.linear = torch.nn.Linear(n_features, 1)
+    ...     def forward(self, X):
+    ...         return self.linear(X).squeeze(1)
+    ...     def loss(self, output, target):
+    ...         return torch.nn.functional.mse_loss(output, target)
+    >>> class TorchLinearRegression(RegressorMixin, BaseNeuralEstimator):
+    ...     # the net's other settings, fixed for this sketch
+    ...     batch_size, optimizer, weight_decay, device = None, "adam", 0.0, "cpu"
+    ...     validation_fraction, early_stopping, callbacks = None, False, None
+    ...     verbose = 0
+    ...     def __init__(self, lr=0.1, max_epochs=100, random_state=None):
+    ...         self.lr = lr
+    ...         self.max_epochs = max_epochs
+    ...         self.random_state = random_state
+    ...     def _build_module(self, X, target):
+    ...         return Linear(X.shape[1])
+    ...     def fit(self, X, y):
+    ...         self._validate_params()
+    ...         self._fit_net(np.asarray(X, np.float32), np.asarray(y, np.float32))
+    ...         return self
+    ...     def predict(self, X):
+    ...         return self._forward(np.asarray(X, np.float32)).numpy()
+    >>> X = np.random.RandomState(0).normal(size=(100, 2))
+    >>> y = X @ [2.0, -1.0] + 0.5
+    >>> reg = TorchLinearRegression(random_state=0).fit(X, y)
+    >>> len(reg.history_), round(reg.score(X, y), 3)
+    (100, 1.0)
+    >>> reg.net_.module_.linear.weight.detach().numpy().round(1)
+    array([[ 2., -1.]], dtype=float32)
     """
 
     #: train and predict through :func:`batch_loader` (one index per batch);

@@ -91,7 +91,12 @@ def _object_is_missing(v):
 class CrowdMatrix:
     """A validated, encoded crowd: the COO view of its observed labels.
 
-    Attributes
+    Made by :func:`check_crowd_matrix`, the one validator of crowds; every
+    estimator works from it rather than from the raw input. One entry of
+    ``item``, ``worker`` and ``label`` per observed label: nothing of size
+    ``n_samples x n_workers`` is stored for a sparse crowd.
+
+    Parameters
     ----------
     item, worker, label : ndarray of int64 (or int32), shape (n_labels,)
         One entry per observed label: the item (row), the worker (column)
@@ -101,12 +106,45 @@ class CrowdMatrix:
         The sorted set of observed labels (or the classes that were given).
     n_samples, n_workers : int
         Shape of the crowd matrix.
-    sparse_input : bool
+    sparse_input : bool, default=False
         Whether the crowd was given as a ``scipy.sparse`` matrix.
-    codes : ndarray of int64, shape (n_samples, n_workers) or None
+    codes : ndarray of int64, shape (n_samples, n_workers), default=None
         The dense encoded matrix (``-1`` where missing) when the input was
         dense; ``None`` for sparse input, which is never densified
         implicitly (see :meth:`dense_codes`).
+
+    Attributes
+    ----------
+    n_classes : int
+        Number of classes, ``len(classes)``.
+    n_labels : int
+        Number of observed labels, ``len(label)``.
+
+    See Also
+    --------
+    check_crowd_matrix : Validate a crowd and return its CrowdMatrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcrowd.utils import check_crowd_matrix
+    >>> Y = np.array([["cat", "dog", None],
+    ...               [None, "dog", "dog"]], dtype=object)
+    >>> crowd = check_crowd_matrix(Y)
+    >>> crowd.classes, crowd.n_samples, crowd.n_workers, crowd.n_labels
+    (array(['cat', 'dog'], dtype=object), 2, 3, 4)
+    >>> crowd.item, crowd.worker, crowd.label
+    (array([0, 0, 1, 1]), array([0, 1, 1, 2]), array([0, 1, 1, 1]))
+    >>> crowd.dense_codes()
+    array([[ 0,  1, -1],
+           [-1,  1,  1]])
+    >>> crowd.vote_counts().toarray()  # items x classes
+    array([[1., 1.],
+           [0., 2.]])
+    >>> crowd.labels_per_worker()
+    array([1, 2, 1])
+    >>> crowd.subset([1]).dense_codes()
+    array([[-1,  1,  1]])
     """
 
     item: np.ndarray

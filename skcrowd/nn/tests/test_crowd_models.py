@@ -292,3 +292,27 @@ def test_em_without_index_uses_the_current_posterior():
     loss = model.loss(logits, rep, workers, labels)
     q = model.log_posterior(logits, rep, workers, labels).exp().detach()
     torch.testing.assert_close(loss, -(q * F.log_softmax(logits, 1)).sum(1).mean())
+
+
+def test_a_registered_model_is_accepted_by_crowd_classifier():
+    from skcrowd.classification import CrowdClassifier
+    from skcrowd.datasets import make_crowd_classification
+    from skcrowd.nn import register_crowd_model
+
+    X, Y, _ = make_crowd_classification(n_samples=40, n_workers=4, random_state=0)
+    params = dict(hidden_units=(4,), max_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match="crowd_model"):
+        CrowdClassifier(crowd_model="user-model", **params).fit(X, Y)
+
+    @register_crowd_model("user-model")
+    class UserModel(CROWD_MODELS["crowdlayer-vw"]):
+        pass
+
+    try:
+        clf = CrowdClassifier(crowd_model="user-model", **params).fit(X, Y)
+        assert type(clf.net_.module_.crowd_model) is UserModel
+        assert clf.worker_confusion_.shape == (4, 3, 3)
+    finally:
+        del CROWD_MODELS["user-model"]
+    with pytest.raises(ValueError, match="crowd_model"):
+        CrowdClassifier(crowd_model="user-model", **params).fit(X, Y)
