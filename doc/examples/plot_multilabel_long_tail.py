@@ -36,6 +36,7 @@ runs in about half a minute on two busy CPU cores.
 # a label is "tail" because the model saw few examples of it.
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.model_selection import train_test_split
 
@@ -73,9 +74,7 @@ ax.bar(np.arange(len(counts)), counts, color=[colors[g] for g in groups])
 ax.set_yscale("log")
 ax.set_xlabel("label")
 ax.set_ylabel("training documents")
-for g, c in colors.items():
-    ax.bar(0, 0, color=c, label=g)
-ax.legend()
+ax.legend(handles=[Patch(color=c, label=g) for g, c in colors.items()])
 plt.show()
 
 # %%
