@@ -18,6 +18,7 @@ _SUBMODULES = [
     "embedding",
     "metrics",
     "model_selection",
+    "multilabel",
     "nn",
     "persistence",
     "plotting",

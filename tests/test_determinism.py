@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.model_selection import KFold, cross_val_score
+from sklearn.model_selection import KFold, cross_val_predict, cross_val_score
 
 from skcrowd.aggregation import BaseAggregator
 from skcrowd.base import CrowdClassifierMixin
@@ -72,6 +72,13 @@ def data():
 
 
 X, Y = data()
+# multi-label targets for skcrowd.multilabel: label c is "feature c > 0.5"
+Y_MULTI = (X[:, :3] > 0.5).astype(int)
+
+
+def is_multilabel(est_or_cls):
+    cls = est_or_cls if isinstance(est_or_cls, type) else type(est_or_cls)
+    return cls.__module__.startswith("skcrowd.multilabel")
 
 
 def triplets(cls):
@@ -93,6 +100,9 @@ def fit_outputs(est):
         if isinstance(est, CrowdClassifierMixin):
             est.fit(X, Y)
             return [est.predict_proba(X)]
+        if is_multilabel(est):
+            est.fit(X, Y_MULTI)
+            return [est.predict_proba(X), est.predict(X)]
         data = triplets(type(est))
         est.fit(data)
         objects = getattr(data, "objects", None)
@@ -149,6 +159,11 @@ def _cross_validated(est, n_jobs):
     if isinstance(est, CrowdClassifierMixin):
         cv = CrowdStratifiedKFold(3, random_state=0)
         return cross_val_predict_proba(est, X, Y, cv=cv, n_jobs=n_jobs)
+    if is_multilabel(est):
+        cv = KFold(3, shuffle=True, random_state=0)
+        return cross_val_predict(
+            est, X, Y_MULTI, cv=cv, n_jobs=n_jobs, method="predict_proba"
+        )
     data = triplets(type(est))
     cv = KFold(3, shuffle=True, random_state=0)
     return cross_val_score(est, data, cv=cv, n_jobs=n_jobs)

@@ -81,6 +81,12 @@ def crowd_data():
 
 
 X, Y = crowd_data()
+# multi-label targets for skcrowd.multilabel: label c is "feature c > 0.5"
+Y_MULTI = (X[:, :3] > 0.5).astype(int)
+
+
+def is_multilabel(est):
+    return type(est).__module__.startswith("skcrowd.multilabel")
 
 
 def triplet_data(cls):
@@ -98,6 +104,8 @@ def fit(est):
         return est.fit(Y)
     if isinstance(est, CrowdClassifierMixin):
         return est.fit(X, Y)
+    if is_multilabel(est):
+        return est.fit(X, Y_MULTI)
     return est.fit(triplet_data(type(est)))
 
 
@@ -119,6 +127,10 @@ def outputs(est):
             if hasattr(est, "posterior_proba"):
                 out["posterior"] = est.posterior_proba(X, Y)
                 out["worker_proba"] = est.predict_worker_proba(X)
+        elif is_multilabel(est):
+            out["proba"] = est.predict_proba(X)
+            out["pred"] = est.predict(X)
+            out["threshold_"] = est.threshold_
         else:
             data = triplet_data(type(est))
             out["pred"] = est.predict(data)

@@ -49,8 +49,29 @@ def _neural_instances():
     return found
 
 
+def _is_multilabel(cls):
+    return cls.__module__.startswith("skcrowd.multilabel")
+
+
 NEURAL = _neural_instances()
 IDS = [n for n, _ in NEURAL]
+#: the estimators whose training schedule does not depend on max_epochs (the
+#: tests below that fit a, then resume to a + b epochs, or use skorch's
+#: valid_loss, run on the first of them)
+PLAIN = [(n, c) for n, c in NEURAL if not _is_multilabel(c)]
+#: skcrowd.multilabel's schedules (BBSN's alpha and beta, the warm-up and
+#: linear decay of the learning rate) span max_epochs: a fit of 4 epochs is
+#: not the first 4 epochs of a 6-epoch fit, so "fit 4, resume to 6" differs
+#: from "fit 6" by design; resuming an interrupted 6-epoch fit is exact
+SCHEDULED = pytest.mark.xfail(
+    reason="the schedules span max_epochs: fit(4 epochs) is not the start of "
+    "fit(6 epochs)",
+    strict=True,
+)
+NEURAL_FIT_THEN_RESUME = [
+    pytest.param(n, c, marks=SCHEDULED, id=n) if _is_multilabel(c) else (n, c)
+    for n, c in NEURAL
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -78,6 +99,9 @@ def make(est, **params):
 
 def data_for(est):
     rng = np.random.RandomState(0)
+    if _is_multilabel(est):
+        X = rng.randn(70, 4)
+        return X, (X[:, :3] > 0.3).astype(int)
     if est.__module__.startswith("skcrowd.embedding"):
         from skcrowd.embedding import TripletData
 
@@ -126,7 +150,9 @@ class Interrupt(Callback):
             raise self.exc("interrupted by the test")
 
 
-@pytest.mark.parametrize("name, cls", NEURAL, ids=IDS)
+@pytest.mark.parametrize(
+    "name, cls", NEURAL_FIT_THEN_RESUME, ids=[n for n, _ in NEURAL]
+)
 def test_fit_then_resume_equals_one_fit(name, cls, uninterrupted):
     data = data_for(cls)
     est = make(cls, max_epochs=4).fit(*data)
@@ -148,7 +174,7 @@ def test_crash_then_resume_from_checkpoint(name, cls, uninterrupted, tmp_path):
 
 
 def test_ctrl_c_warns_and_resumes_from_checkpoint(uninterrupted, tmp_path):
-    name, cls = NEURAL[0]
+    name, cls = PLAIN[0]
     data = data_for(cls)
     callbacks = [Interrupt(2, KeyboardInterrupt), TrainingCheckpoint(tmp_path)]
     est = make(cls, max_epochs=6, callbacks=callbacks)
@@ -162,7 +188,7 @@ def test_ctrl_c_warns_and_resumes_from_checkpoint(uninterrupted, tmp_path):
 
 
 def test_resume_with_validation_split_and_the_same_checkpoint(tmp_path):
-    name, cls = NEURAL[0]
+    name, cls = PLAIN[0]
     data = data_for(cls)
     params = {"validation_fraction": 0.2}
     full = make(cls, max_epochs=5, **params).fit(*data)
@@ -181,7 +207,7 @@ def test_resume_with_validation_split_and_the_same_checkpoint(tmp_path):
 
 @pytest.mark.parametrize("via", ["pickle", "safe"])
 def test_resume_after_reloading(via, uninterrupted, tmp_path):
-    name, cls = NEURAL[0]
+    name, cls = PLAIN[0]
     data = data_for(cls)
     est = make(cls, max_epochs=3).fit(*data)
     if via == "pickle":
@@ -194,7 +220,7 @@ def test_resume_after_reloading(via, uninterrupted, tmp_path):
 
 
 def test_resume_errors_are_clear(tmp_path):
-    name, cls = NEURAL[0]
+    name, cls = PLAIN[0]
     data = data_for(cls)
     with pytest.raises(ValueError, match="no training to resume"):
         make(cls).resume(*data)
@@ -216,7 +242,7 @@ def test_resume_errors_are_clear(tmp_path):
 
 
 def test_checkpoint_save_is_atomic(tmp_path, monkeypatch):
-    name, cls = NEURAL[0]
+    name, cls = PLAIN[0]
     data = data_for(cls)
     real_save = torch.save
 

@@ -93,6 +93,8 @@ def family(cls):
         return "classifier"
     if cls.__module__.startswith("skcrowd.embedding"):
         return "triplet"
+    if cls.__module__.startswith("skcrowd.multilabel"):
+        return "multilabel"
     return None
 
 
@@ -1130,6 +1132,222 @@ def _(cls, fam):
     return raises("features", est.transform, OBJECTS[:, :2])
 
 
+# -- multi-label nets (skcrowd.multilabel): fit(X, Y) with Y (n, n_labels),
+# soft labels, 1-D class labels, or a crowd (n, n_workers, n_labels) ----------
+YM0 = (X0 > np.median(X0, axis=0)).astype(int)  # 3 labels
+
+
+def _crowd_ml():
+    rng = np.random.RandomState(0)
+    crowd = np.repeat(YM0[:, None, :], 4, axis=1).astype(float)
+    flip = rng.rand(*crowd.shape) < 0.1
+    crowd[flip] = 1 - crowd[flip]
+    crowd[rng.rand(*crowd.shape) < 0.3] = np.nan
+    crowd[:, 0] = YM0
+    return crowd
+
+
+def ml_raises(cls, match, X=None, Y=None):
+    X = X0 if X is None else X
+    Y = YM0 if Y is None else Y
+    return raises(match, make(cls).fit, X, Y)
+
+
+def ml_works(cls, X=None, Y=None, X_pred=None):
+    """Fits; probabilities finite in [0, 1]; predictions 0/1 (or classes_)."""
+    X = X0 if X is None else X
+    Y = YM0 if Y is None else Y
+    est = quiet(make(cls).fit, X, Y)
+    X_pred = X if X_pred is None else X_pred
+    proba = quiet(est.predict_proba, X_pred)
+    assert proba.shape == (X_pred.shape[0], len(est.classes_))
+    assert np.all(np.isfinite(proba)) and proba.min() >= 0 and proba.max() <= 1
+    pred = quiet(est.predict, X_pred)
+    if np.ndim(Y) == 1:
+        assert set(np.unique(pred)) <= set(est.classes_)
+    else:
+        assert set(np.unique(pred)) <= {0, 1}
+    return "works"
+
+
+@case("X_nan", ["multilabel"])
+def _(cls, fam):
+    """NaN in the features."""
+    X = X0.copy()
+    X[1, 1] = np.nan
+    return ml_raises(cls, "NaN", X)
+
+
+@case("X_inf", ["multilabel"])
+def _(cls, fam):
+    """Infinity in the features."""
+    X = X0.copy()
+    X[1, 1] = np.inf
+    return ml_raises(cls, "infinity", X)
+
+
+@case("X_wrong_length", ["multilabel"])
+def _(cls, fam):
+    """Features and labels with different numbers of samples."""
+    return ml_raises(cls, "inconsistent numbers of samples", X0[:-2])
+
+
+@case("X_1d", ["multilabel"])
+def _(cls, fam):
+    """1-D features."""
+    return ml_raises(cls, "Expected 2D|inconsistent", X0[:, 0])
+
+
+@case("X_3d", ["multilabel"])
+def _(cls, fam):
+    """3-D features."""
+    return ml_raises(cls, r"dim 3|dimensions", X0[:, :, None])
+
+
+@case("X_strings", ["multilabel"])
+def _(cls, fam):
+    """Non-numeric string features."""
+    X = X0.astype(object)
+    X[0, 0] = "abc"
+    return ml_raises(cls, r"could not convert|string", X)
+
+
+@case("X_complex", ["multilabel"])
+def _(cls, fam):
+    """Complex features."""
+    return ml_raises(cls, "[Cc]omplex", X0 + 1j)
+
+
+@case("X_zero_features", ["multilabel"])
+def _(cls, fam):
+    """Features with no column."""
+    return ml_raises(cls, "0 feature", np.empty((N, 0)))
+
+
+@case("X_sparse_explicit_zeros", ["multilabel"])
+def _(cls, fam):
+    """Sparse features with explicit zeros: the dense model (dense gradients)."""
+    Xs = sp.csr_matrix(X0)
+    Xs.data[::3] = 0.0
+    est = quiet(make(cls, optimizer="sgd").fit, Xs, YM0)
+    ref = quiet(make(cls, optimizer="sgd").fit, Xs.toarray(), YM0)
+    np.testing.assert_allclose(
+        est.predict_proba(Xs), ref.predict_proba(Xs.toarray()), atol=1e-5
+    )
+    return ml_works(cls, Xs)
+
+
+@case("X_dataframe", ["multilabel"])
+def _(cls, fam):
+    """A DataFrame of features: as the array, with feature names."""
+    Xdf = pd.DataFrame(X0, columns=["a", "b", "c"])
+    est = quiet(make(cls).fit, Xdf, YM0)
+    ref = quiet(make(cls).fit, X0, YM0)
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_allclose(quiet(est.predict_proba, Xdf), ref.predict_proba(X0))
+    return "works"
+
+
+@case("y_out_of_range", ["multilabel"])
+def _(cls, fam):
+    """A 2-D y with values outside [0, 1] (multi-output class labels)."""
+    return ml_raises(cls, r"\[0, 1\]", Y=YM0 * 2)
+
+
+@case("y_nan_in_label_matrix", ["multilabel"])
+def _(cls, fam):
+    """NaN in a 2-D label matrix (missing labels need a crowd)."""
+    Y = YM0.astype(float)
+    Y[0, 0] = np.nan
+    return ml_raises(cls, "NaN or inf", Y=Y)
+
+
+@case("y_strings_2d", ["multilabel"])
+def _(cls, fam):
+    """A 2-D y of strings."""
+    return ml_raises(cls, "indicator matrix", Y=np.where(YM0 == 1, "a", "b"))
+
+
+@case("y_continuous_1d", ["multilabel"])
+def _(cls, fam):
+    """A continuous 1-D y."""
+    return ml_raises(cls, "Unknown label type", Y=X0[:, 0])
+
+
+@case("y_4d", ["multilabel"])
+def _(cls, fam):
+    """A 4-D y."""
+    return ml_raises(cls, "dimensions", Y=YM0[:, None, :, None])
+
+
+@case("y_crowd_bad_values", ["multilabel"])
+def _(cls, fam):
+    """A crowd with values other than 0, 1 and NaN."""
+    crowd = _crowd_ml()
+    crowd[0, 0, 0] = 2
+    return ml_raises(cls, "0, 1 or NaN", Y=crowd)
+
+
+@case("y_crowd_all_missing", ["multilabel"])
+def _(cls, fam):
+    """A crowd without any observed label."""
+    return ml_raises(cls, "no observed label", Y=np.full((N, 3, 2), np.nan))
+
+
+@case("y_crowd_wrong_length", ["multilabel"])
+def _(cls, fam):
+    """A crowd with another number of samples than X."""
+    return ml_raises(cls, "inconsistent numbers of samples", Y=_crowd_ml()[:-3])
+
+
+@case("y_crowd", ["multilabel"])
+def _(cls, fam):
+    """A crowd of multi-label annotations with NaN: aggregated per label."""
+    return ml_works(cls, Y=_crowd_ml())
+
+
+@case("y_soft", ["multilabel"])
+def _(cls, fam):
+    """Soft labels in [0, 1]."""
+    return ml_works(cls, Y=np.clip(YM0 * 0.8 + 0.1, 0, 1))
+
+
+@case("y_one_label_never_positive", ["multilabel"])
+def _(cls, fam):
+    """A label without any positive training example."""
+    Y = YM0.copy()
+    Y[:, 2] = 0
+    return ml_works(cls, Y=Y)
+
+
+@case("y_class_labels_1d", ["multilabel"])
+def _(cls, fam):
+    """1-D string class labels: the most probable class is predicted."""
+    return ml_works(cls, Y=np.array(["x", "y", "z"])[YM0.sum(axis=1) % 3])
+
+
+@case("predict_before_fit", ["multilabel"])
+def _(cls, fam):
+    """predict on an unfitted estimator."""
+    return raises("not fitted", make(cls).predict, X0, exc=NotFittedError)
+
+
+@case("predict_wrong_n_features", ["multilabel"])
+def _(cls, fam):
+    """predict with a different number of features."""
+    est = quiet(make(cls).fit, X0, YM0)
+    return raises("features", est.predict, X0[:, :2])
+
+
+@case("predict_X_nan", ["multilabel"])
+def _(cls, fam):
+    """NaN in the features at predict."""
+    est = quiet(make(cls).fit, X0, YM0)
+    X = X0.copy()
+    X[0, 0] = np.nan
+    return raises("NaN", est.predict, X)
+
+
 # -- the suite -------------------------------------------------------------------
 PAIRS = [(name, cls, c) for name, cls in ESTIMATORS for c in cases_for(cls)]
 
@@ -1161,7 +1379,7 @@ def test_bad_input_counts():
     few = {name: n for name, n in counts.items() if n < 20}
     assert not few, f"fewer than 20 kinds of bad input: {few}"
     names = [c.name for c in CASES]
-    for fam in ("aggregator", "classifier", "triplet"):
+    for fam in ("aggregator", "classifier", "triplet", "multilabel"):
         fam_names = [c.name for c in CASES if c.family == fam]
         assert len(fam_names) == len(set(fam_names)), f"duplicate case in {fam}"
     assert all(re.fullmatch(r"[A-Za-z0-9_]+", n) for n in names)
@@ -1257,7 +1475,9 @@ CROWD_ESTIMATORS = [
 
 
 CROWD_INSTANCES = [
-    (label, est) for label, est in instances() if family(type(est)) != "triplet"
+    (label, est)
+    for label, est in instances()
+    if family(type(est)) in ("aggregator", "classifier")
 ]
 
 

@@ -35,35 +35,26 @@ __all__ = [
 
 # -- targets ------------------------------------------------------------------
 def aggregate_multilabel_crowd(Y, aggregator=None):
-    """Per-label truth inference on a crowd ``(n_samples, n_workers, n_labels)``.
+    """Truth inference on a crowd ``(n_samples, n_workers, n_labels)``.
 
-    Each label is its own binary crowd ``(n_samples, n_workers)`` (NaN:
-    missing), aggregated by ``aggregator`` (default: Dawid-Skene). Returns
+    ``aggregator`` is ``None`` (per-label Dawid-Skene), a binary aggregator
+    (cloned and applied to each label's ``(n_samples, n_workers)`` crowd by
+    :class:`~skcrowd.aggregation.MultiLabelAggregator`), or a multi-label
+    aggregator that fits the 3-D crowd itself (its ``three_d_array`` input
+    tag, e.g. :class:`~skcrowd.aggregation.MultiLabelDawidSkene`). Returns
     ``(proba, fitted)``: the posterior probability that each item has each
-    label, ``(n_samples, n_labels)``, and the fitted aggregator (or list).
+    label, ``(n_samples, n_labels)``, and the fitted aggregator.
     """
-    try:
-        from ..aggregation import MultiLabelAggregator
-    except ImportError:  # pragma: no cover - before the aggregator exists
-        MultiLabelAggregator = None
-    if MultiLabelAggregator is not None:
-        agg = MultiLabelAggregator(aggregator=aggregator).fit(Y)
-        return np.asarray(agg.proba_, dtype=np.float64), agg
     from sklearn.base import clone
+    from sklearn.utils import get_tags
 
-    from ..aggregation import DawidSkene
+    from ..aggregation import MultiLabelAggregator
 
-    proba = np.zeros((Y.shape[0], Y.shape[2]))
-    fitted = []
-    for label in range(Y.shape[2]):
-        crowd = Y[:, :, label]
-        est = DawidSkene() if aggregator is None else clone(aggregator)
-        est.fit(crowd)
-        classes = np.asarray(est.classes_, dtype=float)
-        if np.any(classes == 1):
-            proba[:, label] = est.proba_[:, int(np.flatnonzero(classes == 1)[0])]
-        fitted.append(est)
-    return proba, fitted
+    if aggregator is not None and get_tags(aggregator).input_tags.three_d_array:
+        agg = clone(aggregator).fit(Y)
+    else:
+        agg = MultiLabelAggregator(aggregator=aggregator).fit(Y)
+    return np.asarray(agg.proba_, dtype=np.float64), agg
 
 
 def check_multilabel_target(y, n_samples):
@@ -356,7 +347,8 @@ class BaseMultiLabelNet(ClassifierMixin, BaseNeuralEstimator):
             raise ValueError('threshold="tuned" needs a validation_fraction in (0, 1).')
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but y is None."
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
             )
         check_consistent_length(X, y)
         X = self._check_X(X, reset=True)

@@ -104,8 +104,13 @@ class BBSNClassifier(BaseMultiLabelNet):
         criterion); ``"faithful"``: ``"best"`` and the best weights reloaded
         after every epoch that did not improve (BBSN's loop).
     aggregator : aggregator estimator, default=None
-        Truth inference applied per label to a crowd ``y`` (3-D); ``None``:
-        Dawid-Skene.
+        Truth inference for a crowd ``y`` (3-D): a binary aggregator applied
+        to each label (``None``: Dawid-Skene, through
+        :class:`~skcrowd.aggregation.MultiLabelAggregator`), or a multi-label
+        aggregator fitted on the whole crowd (e.g.
+        :class:`~skcrowd.aggregation.MultiLabelDawidSkene`, whose worker
+        parameters are shared by the labels). Training uses its posterior
+        probabilities as soft targets.
     lr : float, default=1e-2
         Peak learning rate (5e-5 in the paper, for BERT; 1e-2 chosen on a
         validation split of Reuters' training set for the TF-IDF MLP).

@@ -27,6 +27,7 @@ _PUBLIC_MODULES = (
     "skcrowd.aggregation",
     "skcrowd.classification",
     "skcrowd.embedding",
+    "skcrowd.multilabel",
     "skcrowd.rationale",
 )
 
@@ -60,6 +61,28 @@ INIT_PARAMS = {
     "MultiviewTripletEmbedder": {
         "max_epochs": 2,
         "hidden_units": (8,),
+        "random_state": 0,
+    },
+    # small nets, no validation split (the checks' datasets have 10-30 rows)
+    "BBSNClassifier": {
+        "hidden_units": (16,),
+        "feature_dim": 16,
+        "lr": 0.01,
+        "max_epochs": 10,
+        "batch_size": 32,
+        "threshold": 0.5,
+        "model_selection": "last",
+        "validation_fraction": None,
+        "random_state": 0,
+    },
+    "MultiLabelNetClassifier": {
+        "hidden_units": (16,),
+        "lr": 0.01,
+        "max_epochs": 10,
+        "batch_size": 32,
+        "threshold": 0.5,
+        "model_selection": "last",
+        "validation_fraction": None,
         "random_state": 0,
     },
     "TSTE": {"max_iter": 20, "random_state": 0},

@@ -207,6 +207,24 @@ def test_crowd_targets_are_aggregated_per_label(cls):
 
 
 @pytest.mark.parametrize("cls", BOTH)
+def test_crowd_aggregator_choices(cls):
+    from skcrowd.aggregation import (
+        MajorityVote,
+        MultiLabelAggregator,
+        MultiLabelDawidSkene,
+    )
+
+    X, Y = make_data()
+    crowd = simulate_crowd(Y)
+    pooled = small(cls, aggregator=MultiLabelDawidSkene()).fit(X, crowd)
+    assert isinstance(pooled.aggregator_, MultiLabelDawidSkene)
+    per_label = small(cls, aggregator=MajorityVote(random_state=0)).fit(X, crowd)
+    assert isinstance(per_label.aggregator_, MultiLabelAggregator)
+    assert isinstance(per_label.aggregator_.aggregators_[0], MajorityVote)
+    assert not np.array_equal(pooled.predict_proba(X), per_label.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", BOTH)
 def test_one_dimensional_class_labels(cls):
     X, Y = make_data(n=200)
     y = np.array(["a", "b", "c"])[(X[:, 0] > 0.33).astype(int) + (X[:, 0] > 0.66)]
