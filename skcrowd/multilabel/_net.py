@@ -76,8 +76,9 @@ class MultiLabelNetClassifier(BaseMultiLabelNet):
     threshold : float in (0, 1) or "tuned", default="tuned"
         Decision threshold of every label, or ``"tuned"``: per-label
         thresholds maximising each label's F1 on the internal validation
-        split (labels without a validation positive share the threshold
-        that maximises micro-F1).
+        split, shrunk towards the one threshold that maximises micro-F1 by
+        ``4 / (n_c + 4)`` for a label with ``n_c`` validation positives,
+        clipped to [0.1, 0.9].
     model_selection : {"last", "best", "faithful"}, default="best"
         ``"last"``: the weights after the last epoch. ``"best"``: the
         weights of the epoch with the best validation micro-F1 + macro-F1.

@@ -102,15 +102,31 @@ def test_validation_split_keeps_a_training_document_per_label():
 def test_tuned_thresholds_are_clipped():
     proba = np.array([[0.01, 0.99], [0.005, 0.98], [0.002, 0.97]])
     truth = np.array([[1, 1], [0, 1], [0, 1]])
-    t = tune_thresholds(proba, truth)
+    t = tune_thresholds(proba, truth, shrinkage=0)
     assert t.tolist() == [0.1, 0.9]
+
+
+def test_tuned_thresholds_shrink_towards_the_global_one():
+    rng = np.random.default_rng(1)
+    truth = rng.random((300, 4)) < [0.3, 0.3, 0.01, 0.01]
+    proba = np.clip(truth * 0.4 + rng.random((300, 4)) * 0.5, 0, 1)
+    own = tune_thresholds(proba, truth, shrinkage=0, bounds=(0, 1))
+    shrunk = tune_thresholds(proba, truth, shrinkage=4, bounds=(0, 1))
+    n = truth.sum(axis=0)
+    # the global threshold is the same in both; each label moves towards it
+    # by 4 / (n_c + 4)
+    assert 0 < n[2] < 10 and n[0] > 50
+    glob = (shrunk * (n + 4) - n * own) / 4
+    np.testing.assert_allclose(glob, glob[0])
+    huge = tune_thresholds(proba, truth, shrinkage=1e12, bounds=(0, 1))
+    np.testing.assert_allclose(huge, glob[0])
 
 
 def test_tuned_thresholds_maximise_each_label_f1():
     rng = np.random.default_rng(0)
     truth = rng.random((200, 3)) < 0.3
     proba = 0.1 + 0.8 * np.clip(truth * 0.3 + rng.random((200, 3)) * 0.5, 0, 1)
-    t = tune_thresholds(proba, truth)
+    t = tune_thresholds(proba, truth, shrinkage=0)
     for c in range(3):
         f1 = []
         for cut in np.unique(proba[:, c]):
