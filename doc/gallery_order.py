@@ -12,6 +12,7 @@ ORDER = [
     "plot_learning_from_crowds.py",
     "plot_rationales.py",
     "plot_multiview_embedding.py",
+    "plot_multilabel_long_tail.py",
     "plot_scaling.py",
 ]
 
