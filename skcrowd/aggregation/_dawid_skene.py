@@ -184,7 +184,9 @@ class DawidSkene(BaseEMAggregator):
         log_prior = xp.safe_log(params["prior"])
         # log_conf[w, k, l] -> rows (w*K + l), columns true class k
         flat = xp.swap12(log_conf).reshape(crowd.n_workers * k, k)
-        return log_prior[None, :] + state["C"].tdot(flat)
+        joint = state["C"].tdot(flat)
+        joint += log_prior[None, :]  # in place: no second (n_items, K) array
+        return joint
 
     def _log_prior(self, params, state):
         xp = state["xp"]
