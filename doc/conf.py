@@ -110,6 +110,11 @@ API_SECTIONS = [
     ),
     ("skcrowd.embedding", "triplet embedding", "See :ref:`embedding`."),
     (
+        "skcrowd.multilabel",
+        "imbalanced multi-label classification",
+        "See :ref:`multilabel`.",
+    ),
+    (
         "skcrowd.nn",
         "neural building blocks",
         "The torch modules, crowd models and the one skorch base that the "

@@ -14,7 +14,7 @@ __all__ = ["BBSNClassifier"]
 
 
 class BBSNClassifier(BaseMultiLabelNet):
-    r"""Balanced-branch Siamese network (BBSN) for long-tailed multi-label data.
+    r"""Bilateral-branch Siamese network (BBSN) for long-tailed multi-label data.
 
     BBSN (Zhao, Li & Fukumoto, ICONIP 2022) combines BBN's two branches
     (a conventional branch on instance-sampled data and a re-balancing
@@ -175,9 +175,11 @@ class BBSNClassifier(BaseMultiLabelNet):
 
     References
     ----------
-    Zhao, Li & Fukumoto, "Balanced Siamese Network for Long-Tailed
-    Multi-Label Text Classification" (BBSN), ICONIP 2022 (code:
-    ZhaoJiangJiang/BBSN). Zhou, Cui, Wei & Chen, "BBN: Bilateral-Branch
+    J. Zhao, J. Li and F. Fukumoto, "BBSN: Bilateral-Branch Siamese
+    Network for Imbalanced Multi-label Text Classification", ICONIP 2022,
+    LNCS 13625, pp. 384-396 (code: ZhaoJiangJiang/BBSN).
+
+    B. Zhou, Q. Cui, X.-S. Wei and Z.-M. Chen, "BBN: Bilateral-Branch
     Network with Cumulative Learning for Long-Tailed Visual Recognition",
     CVPR 2020.
 

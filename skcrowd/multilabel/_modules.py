@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,12 +40,15 @@ def rows_to_tensor(X, rows):
     if sp.issparse(part):
         part = sp.csr_matrix(part)
         part.sort_indices()
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(part.indptr.astype(np.int64)),
-            torch.from_numpy(part.indices.astype(np.int64)),
-            torch.from_numpy(part.data.astype(np.float32, copy=False)),
-            size=part.shape,
-        )
+        with warnings.catch_warnings():  # "sparse CSR support is in beta state"
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(part.indptr.astype(np.int64)),
+                torch.from_numpy(part.indices.astype(np.int64)),
+                torch.from_numpy(part.data.astype(np.float32, copy=False)),
+                size=part.shape,
+                check_invariants=False,  # scipy's sorted CSR is valid
+            )
     return torch.from_numpy(np.ascontiguousarray(part))
 
 

@@ -35,7 +35,7 @@ class MultiLabelNetClassifier(BaseMultiLabelNet):
       inverse effective number of its :math:`n_c` positive training
       examples, normalised to sum to the number of labels;
       :math:`\beta = 0.999`.
-    - ``"distribution-balanced"`` (Wu, Huang, Lin, Lin & Xu,
+    - ``"distribution-balanced"`` (Wu, Huang, Liu, Wang & Lin,
       "Distribution-Balanced Loss for Multi-Label Classification in
       Long-Tailed Datasets", ECCV 2020): re-balanced weights
       :math:`r_{ki} = n_i^{-1} / \sum_{j: y_{kj}=1} n_j^{-1}` smoothed to
