@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: the date stamped on the results files of this study
-RESULTS_DATE = datetime.date(2026, 12, 4)
+#: the date stamped on the results files: the day of the run
+RESULTS_DATE = datetime.date.today()
 
 
 def crowd_models():
