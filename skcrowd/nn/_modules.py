@@ -158,6 +158,11 @@ class CrowdNetModule(nn.Module):
         Log class prior added to the logits the crowd model is trained on
         (logit adjustment, ``CrowdClassifier(class_prior_correction=True)``);
         ``None``: no shift.
+    mixup_alpha : float, default=0.0
+        In training, mix each batch with a shuffled copy of itself by a
+        weight drawn from ``Beta(mixup_alpha, mixup_alpha)``, and the crowd
+        loss against both rows' labels alike
+        (``CrowdClassifier(mixup_alpha=...)``); ``0``: no mixup.
 
     Examples
     --------
