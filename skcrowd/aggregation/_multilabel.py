@@ -86,7 +86,47 @@ def _label_crowds(Y):
     return [Y[:, :, j] for j in range(Y.shape[2])], Y.shape
 
 
-class MultiLabelAggregator(BaseEstimator):
+class _FitPredictMixin:
+    """``fit_predict`` and ``fit_predict_proba`` of the multi-label aggregators."""
+
+    def fit_predict(self, Y, y=None, *, y_gold=None):
+        """Fit, then return the estimated indicator matrix ``labels_``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            The tags (see :meth:`fit`).
+        y : None
+            Ignored.
+        y_gold : array-like of shape (n_samples, n_labels), default=None
+            Known true tags of some items (see :meth:`fit`).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, n_labels)
+        """
+        return self.fit(Y, y_gold=y_gold).labels_
+
+    def fit_predict_proba(self, Y, y=None, *, y_gold=None):
+        """Fit, then return the posterior ``proba_`` of each label.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            The tags (see :meth:`fit`).
+        y : None
+            Ignored.
+        y_gold : array-like of shape (n_samples, n_labels), default=None
+            Known true tags of some items (see :meth:`fit`).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+        """
+        return self.fit(Y, y_gold=y_gold).proba_
+
+
+class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
     """Aggregate multi-label crowd tags, one binary crowd per label.
 
     Every worker who annotates an item says, for each label, whether it
@@ -259,41 +299,6 @@ class MultiLabelAggregator(BaseEstimator):
         self.n_labels_ = n_labels
         return self
 
-    def fit_predict(self, Y, y=None, *, y_gold=None):
-        """Fit, then return the estimated indicator matrix ``labels_``.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            The tags (see :meth:`fit`).
-        y : None
-            Ignored.
-        y_gold : array-like of shape (n_samples, n_labels), default=None
-            Known true tags of some items (see :meth:`fit`).
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples, n_labels)
-        """
-        return self.fit(Y, y_gold=y_gold).labels_
-
-    def fit_predict_proba(self, Y, y=None, *, y_gold=None):
-        """Fit, then return the posterior ``proba_`` of each label.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            The tags (see :meth:`fit`).
-        y : None
-            Ignored.
-        y_gold : array-like of shape (n_samples, n_labels), default=None
-            Known true tags of some items (see :meth:`fit`).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels)
-        """
-        return self.fit(Y, y_gold=y_gold).proba_
 
     def worker_sensitivity_specificity(self):
         """Each worker's estimated sensitivity and specificity per label.
@@ -348,7 +353,7 @@ def _observed_tags(Y):
     return item, worker, label, tag, shape
 
 
-class MultiLabelDawidSkene(BaseEstimator):
+class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
     r"""Dawid-Skene for multi-label tags, with each worker's skill shared by labels.
 
     Each worker ``r`` has one sensitivity :math:`s_r = P(\text{tag} = 1 \mid
@@ -562,42 +567,6 @@ class MultiLabelDawidSkene(BaseEstimator):
         self.n_workers_ = n_workers
         self.n_labels_ = n_labels
         return self
-
-    def fit_predict(self, Y, y=None, *, y_gold=None):
-        """Fit, then return the estimated indicator matrix ``labels_``.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            The tags (see :meth:`fit`).
-        y : None
-            Ignored.
-        y_gold : array-like of shape (n_samples, n_labels), default=None
-            Known true tags of some items (see :meth:`fit`).
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples, n_labels)
-        """
-        return self.fit(Y, y_gold=y_gold).labels_
-
-    def fit_predict_proba(self, Y, y=None, *, y_gold=None):
-        """Fit, then return the posterior ``proba_`` of each label.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            The tags (see :meth:`fit`).
-        y : None
-            Ignored.
-        y_gold : array-like of shape (n_samples, n_labels), default=None
-            Known true tags of some items (see :meth:`fit`).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels)
-        """
-        return self.fit(Y, y_gold=y_gold).proba_
 
 
 def _safe_log(x):
