@@ -300,9 +300,18 @@ class BBSNModule(nn.Module):
     ``alpha`` and ``beta`` are set per epoch by :class:`BBSNSchedule`.
     """
 
-    def __init__(self, encoder, rep_size, n_labels, feature_dim=1024):
+    def __init__(
+        self,
+        encoder,
+        rep_size,
+        n_labels,
+        feature_dim=1024,
+        criterion=None,
+    ):
         super().__init__()
         self.encoder = encoder
+        # the classification terms' loss (L1, L5, L3); None: BCE (the paper's)
+        self.criterion = criterion
         self.siamese1 = SiameseBlock(rep_size, feature_dim, n_labels)
         self.siamese2 = SiameseBlock(rep_size, feature_dim, n_labels)
         self.bbn_branch2 = nn.Linear(feature_dim, n_labels)
@@ -340,11 +349,11 @@ class BBSNModule(nn.Module):
         yhat1, yhat4, z1, z2, ybbn = output
         g1, m1 = pair_targets(y1, y2)
         g2, m2 = pair_targets(y3, y4)
-        bce = F.binary_cross_entropy_with_logits
-        l1, l5 = bce(yhat1, y1), bce(yhat4, y4)
+        cls = self.criterion or F.binary_cross_entropy_with_logits
+        l1, l5 = cls(yhat1, y1), cls(yhat4, y4)
         l2, l4 = masked_bce(z1, g1, m1), masked_bce(z2, g2, m2)
         a, b = self.alpha, self.beta
-        l3 = a * bce(ybbn, y2) + (1 - a) * bce(ybbn, y3)
+        l3 = a * cls(ybbn, y2) + (1 - a) * cls(ybbn, y3)
         return b * (l1 + l5) + (1 - b) * (l2 + l4) + l3
 
 
@@ -371,9 +380,10 @@ def beta_schedule(epoch, n_epochs, kind):
 class BBSNSchedule(Callback):
     """Per epoch: new pairs (seeded by the fit's seed and the epoch), alpha, beta."""
 
-    def __init__(self, beta_kind="quadratic", resample=True):
+    def __init__(self, beta_kind="quadratic", resample=True, scale_branch_lr=False):
         self.beta_kind = beta_kind
         self.resample = resample
+        self.scale_branch_lr = scale_branch_lr
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         epoch = len(net.history) - 1
@@ -386,8 +396,39 @@ class BBSNSchedule(Callback):
                 draw = epoch if self.resample else 0
                 seed = getattr(net, "skcrowd_seed_", 0)
                 dataset_train.redraw(np.random.default_rng([seed, draw]))
+        if self.scale_branch_lr:
+            _set_branch_lr_scales(net.optimizer_, module, net.lr)
         net.history.record("alpha", module.alpha)
         net.history.record("beta", module.beta)
+
+
+def _set_branch_lr_scales(optimizer, module, lr):
+    """The BBN heads' weight matrices learn at ``alpha`` and ``1 - alpha`` times
+    the learning rate (each in its own parameter group).
+
+    BBN's features enter the heads as ``alpha f2`` and ``(1 - alpha) f3``: with
+    SGD (BBN's optimiser) a head's updates shrink with its weight. Adam's
+    updates do not depend on the gradient's scale, so the head whose weight is
+    near 0 still moves at the full rate, towards the huge weights its
+    near-zero input asks for, and at prediction (``alpha = 0.5``) it swamps
+    the logits. Scaling its learning rate by its weight restores SGD's
+    behaviour (``WarmupLinear`` multiplies a group's ``lr_scale`` in)."""
+    weights = {
+        id(module.bbn_branch2.weight): module.alpha,
+        id(module.bbn_branch3.weight): 1.0 - module.alpha,
+    }
+    groups = {id(g["params"][0]): g for g in optimizer.param_groups if g["params"]}
+    for pid, param in (
+        (id(module.bbn_branch2.weight), module.bbn_branch2.weight),
+        (id(module.bbn_branch3.weight), module.bbn_branch3.weight),
+    ):
+        if pid not in groups:  # first epoch: give the matrix its own group
+            for g in optimizer.param_groups:
+                g["params"] = [p for p in g["params"] if p is not param]
+            optimizer.add_param_group({"params": [param]})
+            groups[pid] = optimizer.param_groups[-1]
+        groups[pid]["lr_scale"] = weights[pid]
+        groups[pid]["lr"] = lr * weights[pid]  # WarmupLinear, if any, rescales
 
 
 class WarmupLinear(Callback):
@@ -410,7 +451,7 @@ class WarmupLinear(Callback):
         w = self.warmup
         factor = x / w if (w and x < w) else max(0.0, (1 - x) / (1 - w if w else 1))
         for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr * factor
+            group["lr"] = net.lr * factor * group.get("lr_scale", 1.0)
         self.step_ += 1
 
 

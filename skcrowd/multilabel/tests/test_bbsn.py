@@ -118,6 +118,66 @@ def test_bbsn_loss_is_the_papers_combination():
     torch.testing.assert_close(ybbn, ref)
 
 
+@pytest.mark.parametrize("name", ["asymmetric", "focal"])
+def test_bbsn_classification_terms_take_the_chosen_loss(name):
+    from skcrowd.multilabel._losses import MultiLabelLoss, masked_bce
+
+    torch.manual_seed(0)
+    C, B = 4, 3
+    y = (torch.rand(4 * B, C) > 0.5).float()
+    crit = MultiLabelLoss(name, y.sum(0).numpy(), 4 * B)
+    module = BBSNModule(SparseMLP(6, (5,)), 5, C, feature_dim=7, criterion=crit)
+    module.alpha, module.beta = 0.7, 0.4
+    module.train()
+    out = module(torch.rand(4 * B, 6))
+    y1, y2, y3, y4 = torch.chunk(y, 4)
+    yhat1, yhat4, z1, z2, ybbn = out
+    # L1, L5, L3 use the loss; the similarity terms L2, L4 stay masked BCE
+    expected = (
+        0.4 * (crit(yhat1, y1) + crit(yhat4, y4))
+        + 0.6
+        * (
+            masked_bce(z1, y1 * y2, y1 + y2 - y1 * y2)
+            + masked_bce(z2, y3 * y4, y3 + y4 - y3 * y4)
+        )
+        + 0.7 * crit(ybbn, y2)
+        + 0.3 * crit(ybbn, y3)
+    )
+    assert float(module.loss(out, y)) == pytest.approx(float(expected), rel=1e-5)
+    module.criterion = None  # the paper's BCE gives another value
+    assert float(module.loss(out, y)) != pytest.approx(float(expected), rel=1e-3)
+
+
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+def test_bbsn_every_loss_trains(loss):
+    X, Y = make_data(n=300)
+    clf = small(BBSNClassifier, loss=loss, max_epochs=15, lr=0.05).fit(X, Y)
+    # the objective changes with alpha and beta: its value need not fall,
+    # but the labels are ranked well above chance (the asymmetric loss's
+    # probabilities are not calibrated at 0.5, so no accuracy at a threshold)
+    from sklearn.metrics import roc_auc_score
+
+    assert np.isfinite(clf.history_[:, "train_loss"]).all()
+    proba = clf.predict_proba(X)
+    auc = [roc_auc_score(Y[:, c], proba[:, c]) for c in range(Y.shape[1])]
+    assert np.mean(auc) > 0.7
+    criterion = clf.net_.module_.criterion
+    if loss == "bce":
+        assert criterion is None  # the paper's BCE, unchanged
+    else:
+        assert criterion.name == loss
+
+
+def test_bbsn_loss_params_reach_the_loss():
+    X, Y = make_data()
+    clf = small(
+        BBSNClassifier, loss="asymmetric", loss_params={"gamma_neg": 2.0}, max_epochs=1
+    ).fit(X, Y)
+    assert clf.net_.module_.criterion.params["gamma_neg"] == 2.0
+    with pytest.raises(ValueError, match="Unknown parameters"):
+        small(BBSNClassifier, loss="bce", loss_params={"gamma": 1.0}).fit(X, Y)
+
+
 def test_category_similarity_formula():
     torch.manual_seed(0)
     module = BBSNModule(SparseMLP(3, (4,)), 4, 3, feature_dim=5)
@@ -392,6 +452,39 @@ def test_determinism_and_global_rng_untouched(cls):
     np.testing.assert_array_equal(a.threshold_, b.threshold_)
     c = small(cls, random_state=1).fit(X, Y)
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_branch_learning_rates_follow_alpha():
+    from skorch.callbacks import Callback
+
+    class Snapshot(Callback):
+        def on_train_begin(self, net, **kwargs):
+            m = net.module_
+            self.start_ = [m.bbn_branch2.weight.clone(), m.bbn_branch3.weight.clone()]
+
+    X, Y = make_data()
+    snap = Snapshot()
+    # 2 epochs: alpha = 1 then 0
+    clf = small(
+        BBSNClassifier, max_epochs=2, scale_branch_lr=True, callbacks=[snap]
+    ).fit(X, Y)
+    m = clf.net_.module_
+    heads = [m.bbn_branch2.weight, m.bbn_branch3.weight]
+    moved = [not torch.equal(w, w0) for w, w0 in zip(heads, snap.start_, strict=True)]
+    groups = clf.net_.optimizer_.param_groups
+    by_param = {id(p): g for g in groups for p in g["params"]}
+    assert by_param[id(m.bbn_branch2.weight)]["lr_scale"] == 0.0  # alpha = 0
+    assert by_param[id(m.bbn_branch3.weight)]["lr_scale"] == 1.0
+    assert sum(len(g["params"]) for g in groups) == len(list(m.parameters()))
+    # branch 3 was frozen in epoch 1 (alpha = 1), branch 2 in epoch 2, but
+    # each learned in its own epoch
+    assert moved == [True, True]
+    one = small(
+        BBSNClassifier, max_epochs=1, scale_branch_lr=True, callbacks=[snap]
+    ).fit(X, Y)
+    m1 = one.net_.module_
+    assert torch.equal(m1.bbn_branch3.weight, snap.start_[1])
+    assert not torch.equal(m1.bbn_branch2.weight, snap.start_[0])
 
 
 def test_pairs_are_redrawn_each_epoch_unless_asked_not_to():
