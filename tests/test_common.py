@@ -9,19 +9,7 @@ from skcrowd.utils.estimator_checks import (
     expected_failed_checks,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny nets train faster on one thread, and the machine is shared."""
-    try:
-        import torch
-    except ImportError:  # the aggregators are checked without torch
-        yield
-        return
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # one instance per estimator, one per crowd model for CrowdClassifier

@@ -39,18 +39,6 @@ from skcrowd.utils.estimator_checks import (  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def crowd():
     X, Y, y = make_crowd_classification(
         n_samples=180, n_classes=3, n_workers=7, random_state=0

@@ -43,18 +43,6 @@ METHODS = {
 
 
 @pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def long_crowd():
     """A 3-class crowd as a long table with string ids, sorted by task."""
     _, Y, _ = make_crowd_classification(
