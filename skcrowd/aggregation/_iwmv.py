@@ -9,7 +9,7 @@ from scipy.special import softmax
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseAggregator, clamp_gold
-from ._majority_vote import break_ties
+from ._majority_vote import break_ties, top_classes
 
 __all__ = ["IWMV"]
 
@@ -26,8 +26,7 @@ def _tie_shares(scores, gold):
     the skills do not depend on how ties would be broken. Items with a known
     gold label put all their mass on it.
     """
-    best = scores.max(axis=1, keepdims=True)
-    tied = np.isclose(scores, best, rtol=1e-12, atol=1e-12).astype(float)
+    tied = top_classes(scores).astype(float)
     return clamp_gold(tied / tied.sum(axis=1, keepdims=True), gold)
 
 
@@ -143,9 +142,11 @@ class IWMV(BaseAggregator):
             hits = shares[crowd.item, crowd.label]
             agree = np.bincount(crowd.worker, weights=hits, minlength=crowd.n_workers)
             new_skill = np.where(seen, agree / np.maximum(n, 1), np.nan)
-            moved = np.nanmax(np.abs(new_skill - skill), initial=0.0)
-            if n_iter == 1:
-                moved = np.inf
+            # the first skills have nothing to move from
+            moved = (
+                np.inf if n_iter == 1
+                else np.nanmax(np.abs(new_skill - skill), initial=0.0)
+            )
             skill = new_skill
             weights = np.where(seen, k * np.nan_to_num(skill) - 1.0, 0.0)
             if moved <= self.tol:

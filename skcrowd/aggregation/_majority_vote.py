@@ -9,6 +9,12 @@ from ._base import BACKEND_CONSTRAINTS, BaseAggregator, clamp_gold, vote_proba
 
 __all__ = ["MajorityVote"]
 
+def top_classes(scores):
+    """Boolean mask of each row's highest scores, equal up to rounding."""
+    best = scores.max(axis=1, keepdims=True)
+    return np.isclose(scores, best, rtol=1e-12, atol=1e-12)
+
+
 def break_ties(proba, random_state):
     """Argmax per row; ties broken uniformly at random by ``random_state``.
 
@@ -16,8 +22,7 @@ def break_ties(proba, random_state):
     same seed breaks the same ties the same way.
     """
     rng = check_random_state(random_state)
-    best = proba.max(axis=1, keepdims=True)
-    tied = np.isclose(proba, best, rtol=1e-12, atol=1e-12)
+    tied = top_classes(proba)
     return np.argmax(tied + 0.5 * rng.random_sample(proba.shape), axis=1)
 
 class MajorityVote(BaseAggregator):
