@@ -5,12 +5,17 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ._ste import _BaseMapEmbedder, _incidence, anchor_log_proba, pair_log_kernel
+from ._ste import (
+    _BaseMapEmbedder,
+    _incidence,
+    anchor_log_proba,
+    fit_map,
+    pair_log_kernel,
+)
 
 __all__ = ["MVTE"]
 
@@ -153,7 +158,16 @@ class MVTE(_BaseMapEmbedder):
             # M-step: mixing weights, then each map on its weighted triplets
             weights = resp.mean(axis=0)
             for v in range(V):
-                maps[v] = self._improve_map(maps[v], rows, resp[:, v], incidence, alpha)
+                maps[v] = fit_map(
+                    maps[v],
+                    rows,
+                    incidence,
+                    kernel=self.kernel,
+                    alpha=alpha,
+                    lambd=self.lambd,
+                    maxiter=self.inner_iter,
+                    weights=resp[:, v],
+                ).x.reshape(n, dim)
             # E-step
             log_p = np.stack(
                 [
@@ -176,25 +190,6 @@ class MVTE(_BaseMapEmbedder):
         self.log_likelihood_ = history
         self.n_iter_ = len(history)
         return self
-
-    def _improve_map(self, Y, rows, weights, incidence, alpha):
-        n, dim = Y.shape
-        lambd, kernel, scale = self.lambd, self.kernel, len(rows)
-
-        def objective(flat):
-            Yv = flat.reshape(n, dim)
-            log_p, grad = anchor_log_proba(Yv, rows, kernel, alpha, incidence, weights)
-            loss = -(weights * log_p).sum() / scale + lambd * np.sum(Yv * Yv)
-            return loss, (-grad / scale + 2 * lambd * Yv).ravel()
-
-        result = minimize(
-            objective,
-            Y.ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.inner_iter, "gtol": 1e-9},
-        )
-        return result.x.reshape(n, dim)
 
     def _similarities(self, X):
         rows = self._check_predict_rows(X)

@@ -68,6 +68,32 @@ def anchor_log_proba(Y, rows, kernel, alpha, incidence=None, weights=None):
     return log_p, grad
 
 
+def fit_map(
+    Y0, rows, incidence, *, kernel, alpha, lambd, maxiter, ftol=None, weights=None
+):
+    """Minimise the (weighted) negative log-likelihood of one map by L-BFGS.
+
+    The objective is ``-sum_t w_t log p_t / n_rows + lambd * ||Y||^2``, with
+    ``w = 1`` when ``weights`` is None: t-STE/STE's whole fit, and one view's
+    M-step in MVTE. Returns scipy's ``OptimizeResult`` (``x`` flat).
+    """
+    n, dim = Y0.shape
+    scale = len(rows)
+
+    def objective(flat):
+        Y = flat.reshape(n, dim)
+        log_p, grad = anchor_log_proba(Y, rows, kernel, alpha, incidence, weights)
+        if weights is not None:
+            log_p = weights * log_p
+        loss = -log_p.sum() / scale + lambd * np.sum(Y * Y)
+        return loss, (-grad / scale + 2 * lambd * Y).ravel()
+
+    options = {"maxiter": maxiter, "gtol": 1e-9}
+    if ftol is not None:
+        options["ftol"] = ftol
+    return minimize(objective, Y0.ravel(), jac=True, method="L-BFGS-B", options=options)
+
+
 def pair_log_kernel(Y, rows, pairs, kernel, alpha):
     """``log K`` of the given pairs of each row: ``(n, P)``."""
     out = []
@@ -250,22 +276,15 @@ class TSTE(_BaseMapEmbedder):
         n, dim = self.n_objects_, self.n_components
         rng = check_random_state(self.random_state)
         Y0 = rng.normal(scale=1e-2, size=(n, dim))
-        incidence = _incidence(rows, n)
-        alpha, kernel, lambd, scale = self._alpha(), self.kernel, self.lambd, len(rows)
-
-        def objective(flat):
-            Y = flat.reshape(n, dim)
-            log_p, grad = anchor_log_proba(Y, rows, kernel, alpha, incidence)
-            loss = -log_p.sum() / scale + lambd * np.sum(Y * Y)
-            grad = -grad / scale + 2 * lambd * Y
-            return loss, grad.ravel()
-
-        result = minimize(
-            objective,
-            Y0.ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-9},
+        result = fit_map(
+            Y0,
+            rows,
+            _incidence(rows, n),
+            kernel=self.kernel,
+            alpha=self._alpha(),
+            lambd=self.lambd,
+            maxiter=self.max_iter,
+            ftol=self.tol,
         )
         self.embedding_ = result.x.reshape(n, dim)
         self.n_iter_ = int(result.nit)
