@@ -299,6 +299,62 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
         self.n_labels_ = n_labels
         return self
 
+    def _label_outputs(self, Y, method):
+        check_is_fitted(self)
+        crowds, (n, n_workers, n_labels) = _label_crowds(Y)
+        _check_same_crowd(self, n_workers, n_labels)
+        for j, (agg, crowd) in enumerate(zip(self.aggregators_, crowds, strict=True)):
+            try:
+                yield j, np.asarray(agg.classes_), getattr(agg, method)(crowd)
+            except ValueError as exc:
+                raise ValueError(f"Label {j}: {exc}") from exc
+
+    def predict_proba(self, Y):
+        """Posterior of each label of new items under the fitted workers.
+
+        Each label's fitted aggregator gives its posterior
+        (``predict_proba``) on that label's crowd of ``Y``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+            A label may only hold the tag values seen when fitting: a label
+            that no worker tagged then cannot be tagged now.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+            Probability that each label applies.
+        """
+        proba = None
+        for j, classes, p in self._label_outputs(Y, "predict_proba"):
+            if proba is None:
+                proba = np.zeros((len(p), self.n_labels_))
+            one = np.flatnonzero(classes == 1)
+            if len(one):
+                proba[:, j] = np.asarray(p)[:, one[0]]
+        return proba
+
+    def predict(self, Y):
+        """Indicator matrix of new items, from each label's ``predict``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, n_labels)
+            int8 indicator matrix, as ``labels_``.
+        """
+        labels = None
+        for j, _, p in self._label_outputs(Y, "predict"):
+            if labels is None:
+                labels = np.zeros((len(p), self.n_labels_), dtype=np.int8)
+            labels[:, j] = np.asarray(p) == 1
+        return labels
 
     def worker_sensitivity_specificity(self):
         """Each worker's estimated sensitivity and specificity per label.
@@ -330,6 +386,15 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
             sens[:, j] = conf[:, 1, 1]
             spec[:, j] = conf[:, 0, 0]
         return sens, spec
+
+
+def _check_same_crowd(estimator, n_workers, n_labels):
+    if (n_workers, n_labels) != (estimator.n_workers_, estimator.n_labels_):
+        raise ValueError(
+            f"Y has {n_workers} workers and {n_labels} labels; the fitted "
+            f"{type(estimator).__name__} has {estimator.n_workers_} workers and "
+            f"{estimator.n_labels_} labels."
+        )
 
 
 def _observed_tags(Y):
@@ -532,23 +597,16 @@ class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
             sens = (pos_tag + a) / (pos + 2 * a) if a > 0 else _ratio(pos_tag, pos)
             fpr = (neg_tag + a) / (neg + 2 * a) if a > 0 else _ratio(neg_tag, neg)
             prev = (mu.sum(axis=0) + a) / (n + 2 * a)
-            # E-step: log joint of "applies" (1) and "absent" (0) per cell
-            ls, l1s = _safe_log(sens), _safe_log(1.0 - sens)
-            lf, l1f = _safe_log(fpr), _safe_log(1.0 - fpr)
-            w1 = np.where(tag == 1, ls[worker], l1s[worker])
-            w0 = np.where(tag == 1, lf[worker], l1f[worker])
-            z1 = np.bincount(cell, weights=w1, minlength=size).reshape(n, n_labels)
-            z0 = np.bincount(cell, weights=w0, minlength=size).reshape(n, n_labels)
-            z1 += _safe_log(prev)[None, :]
-            z0 += _safe_log(1.0 - prev)[None, :]
-            top = np.maximum(z1, z0)
-            evidence = top + np.log(np.exp(z1 - top) + np.exp(z0 - top))
+            # E-step
+            z1, z0 = _log_joint(cell, worker, tag, (n, n_labels), sens, fpr, prev)
+            evidence = np.logaddexp(z1, z0)
             mu = np.exp(z1 - evidence)
             if known is not None:
                 mu[known] = y_gold[known]
                 evidence = np.where(known, np.where(y_gold == 1, z1, z0), evidence)
             log_prior = a * (
-                np.sum(ls + l1s + lf + l1f)
+                np.sum(_safe_log(sens) + _safe_log(1.0 - sens))
+                + np.sum(_safe_log(fpr) + _safe_log(1.0 - fpr))
                 + np.sum(_safe_log(prev) + _safe_log(1.0 - prev))
             )
             history.append(float(evidence.sum() + log_prior))
@@ -567,6 +625,68 @@ class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
         self.n_workers_ = n_workers
         self.n_labels_ = n_labels
         return self
+
+    def predict_proba(self, Y):
+        """Posterior of each label of new items under the fitted skills.
+
+        One E-step with the fitted sensitivities, specificities and
+        prevalences; the workers are the columns of the fitted crowd.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+            Probability that each label applies; an item without tags gets
+            each label's prevalence.
+        """
+        check_is_fitted(self)
+        item, worker, label, tag, (n, n_workers, n_labels) = _observed_tags(Y)
+        _check_same_crowd(self, n_workers, n_labels)
+        z1, z0 = _log_joint(
+            item * n_labels + label,
+            worker,
+            tag,
+            (n, n_labels),
+            self.sensitivity_,
+            1.0 - self.specificity_,
+            self.prevalence_,
+        )
+        return np.exp(z1 - np.logaddexp(z1, z0))
+
+    def predict(self, Y):
+        """Indicator matrix of new items: ``predict_proba(Y) > 0.5``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, n_labels)
+            int8 indicator matrix, as ``labels_``.
+        """
+        return (self.predict_proba(Y) > 0.5).astype(np.int8)
+
+
+def _log_joint(cell, worker, tag, shape, sens, fpr, prev):
+    """Log joint of "applies" (``z1``) and "absent" (``z0``) of every cell.
+
+    ``cell`` is the flat (item, label) index of each observed tag; both
+    arrays have ``shape`` (n_samples, n_labels).
+    """
+    size = shape[0] * shape[1]
+    w1 = np.where(tag == 1, _safe_log(sens)[worker], _safe_log(1.0 - sens)[worker])
+    w0 = np.where(tag == 1, _safe_log(fpr)[worker], _safe_log(1.0 - fpr)[worker])
+    z1 = np.bincount(cell, weights=w1, minlength=size).reshape(shape)
+    z0 = np.bincount(cell, weights=w0, minlength=size).reshape(shape)
+    z1 += _safe_log(prev)[None, :]
+    z0 += _safe_log(1.0 - prev)[None, :]
+    return z1, z0
 
 
 def _safe_log(x):

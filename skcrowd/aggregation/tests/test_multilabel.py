@@ -369,3 +369,64 @@ def test_pooled_contract():
     np.testing.assert_array_equal(est.fit(Y3).proba_, first)
     np.testing.assert_array_equal(clone(est).fit_predict_proba(Y3), first)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).proba_, first)
+
+
+# -- posteriors of new crowds under the fitted workers ------------------------
+def test_predict_on_the_fitted_crowd_is_the_fit(crowd):
+    _, info = crowd
+    Y3 = info.Y3[:300, :, :6]
+    est = MultiLabelAggregator(DawidSkene(max_iter=30)).fit(Y3)
+    np.testing.assert_allclose(est.predict_proba(Y3), est.proba_, atol=1e-12)
+    np.testing.assert_array_equal(est.predict(Y3), est.labels_)
+    pooled = MultiLabelDawidSkene(tol=0, max_iter=30).fit(Y3)
+    # proba_ is the E-step of the parameters of the last M-step: predict's
+    np.testing.assert_allclose(pooled.predict_proba(Y3), pooled.proba_, atol=1e-12)
+    np.testing.assert_array_equal(pooled.predict(Y3), pooled.labels_)
+
+
+def test_predict_new_items_each_label_and_by_hand(crowd):
+    _, info = crowd
+    fit_part, new = info.Y3[:400, :, :6], info.Y3[400:, :, :6].copy()
+    new[0] = np.nan  # an item nobody annotated
+    est = MultiLabelAggregator(DawidSkene(max_iter=30)).fit(fit_part)
+    proba = est.predict_proba(new)
+    for j, agg in enumerate(est.aggregators_):
+        one = list(agg.classes_).index(1)
+        expected_j = agg.predict_proba(new[:, :, j])[:, one]
+        np.testing.assert_array_equal(proba[:, j], expected_j)
+    pooled = MultiLabelDawidSkene().fit(fit_part)
+    expected = naive_posterior(
+        new, pooled.sensitivity_, pooled.specificity_, pooled.prevalence_
+    )
+    np.testing.assert_allclose(pooled.predict_proba(new), expected, rtol=1e-9)
+    np.testing.assert_allclose(pooled.predict_proba(new)[0], pooled.prevalence_)
+    # a list of sparse crowds, as for fit: stored entries observed, 0s included
+    lists = []
+    for j in range(new.shape[2]):
+        r, c = np.nonzero(~np.isnan(new[:, :, j]))
+        lists.append(sp.csr_matrix((new[r, c, j], (r, c)), shape=new.shape[:2]))
+    np.testing.assert_allclose(pooled.predict_proba(lists), expected, rtol=1e-9)
+
+
+def test_predict_one_class_label_and_errors():
+    Y = np.array(
+        [
+            [[1, 0], [1, 0]],
+            [[0, 0], [0, 0]],
+            [[1, 0], [np.nan, np.nan]],
+        ]
+    )
+    est = MultiLabelAggregator(MajorityVote(random_state=0)).fit(Y)
+    # label 1 was never tagged: posterior 0, as in fit
+    np.testing.assert_array_equal(est.predict_proba(Y)[:, 1], 0.0)
+    with pytest.raises(ValueError, match="Label 1"):  # a tag it never saw
+        est.predict(np.array([[[1, 1], [1, 0]]]))
+    pooled = MultiLabelDawidSkene().fit(Y)
+    for fitted in (est, pooled):
+        with pytest.raises(ValueError, match="3 workers and 2 labels"):
+            fitted.predict_proba(np.zeros((2, 3, 2)))
+        with pytest.raises(ValueError, match="2 workers and 3 labels"):
+            fitted.predict(np.zeros((2, 2, 3)))
+    for cls in (MultiLabelAggregator, MultiLabelDawidSkene):
+        with pytest.raises(NotFittedError):
+            cls().predict_proba(Y)
