@@ -200,6 +200,29 @@ def test_resume_with_validation_split_and_the_same_checkpoint(tmp_path):
     assert os.listdir(tmp_path) == ["epoch-000005"]
 
 
+def test_user_lr_scheduler_continues_after_a_crash(tmp_path):
+    """A skorch ``LRScheduler`` resumes at its epoch, not from its start."""
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import StepLR
+
+    name, cls = PLAIN[0]
+    data = data_for(cls)
+
+    def run(*callbacks):
+        scheduler = ("lr", LRScheduler(StepLR, step_size=2, gamma=0.5))
+        est = make(cls, max_epochs=6, optimizer=torch.optim.SGD)
+        return est.set_params(lr=0.1, callbacks=[scheduler, *callbacks])
+
+    full = run().fit(*data)
+    with pytest.raises(RuntimeError):
+        run(Interrupt(3), TrainingCheckpoint(tmp_path)).fit(*data)
+    resumed = run().resume(*data, checkpoint=tmp_path)
+    lr = [g["lr"] for g in resumed.net_.optimizer_.param_groups]
+    assert lr == [0.1 * 0.5**3] * len(lr)  # 6 steps of step_size 2
+    assert lr == [g["lr"] for g in full.net_.optimizer_.param_groups]
+    assert_same_model(resumed, full)
+
+
 @pytest.mark.parametrize("via", ["pickle", "safe"])
 def test_resume_after_reloading(via, uninterrupted, tmp_path):
     name, cls = PLAIN[0]
