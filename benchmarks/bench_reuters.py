@@ -13,11 +13,15 @@ training documents) read batch by batch through a sparse first layer
 training documents held out for model selection on micro+macro F1 and for
 per-label thresholds). Rows:
 
-- ``BBSNClassifier(scale_branch_lr=True)`` (10 epochs, each over 4 x 7,770
-  documents): the BBN heads' weight matrices learn at ``alpha`` and
-  ``1 - alpha`` times the learning rate, as they would under BBN's SGD
-  (AdamW moves an idle head at the full rate; see the parameter), the row
-  the targets are scored on; and ``BBSNClassifier()``, BBSN's code as is;
+- ``BBSNClassifier(scale_branch_lr=True, prediction="siamese")`` (10
+  epochs, each over 4 x 7,770 documents), the row the targets are scored
+  on: the BBN heads' weight matrices learn at ``alpha`` and ``1 - alpha``
+  times the learning rate, as they would under BBN's SGD (AdamW moves an
+  idle head at the full rate; see the parameter), and documents are
+  scored by the mean of the two Siamese classifiers instead of the BBN
+  heads at ``alpha = 0.5`` (chosen on a held-out part of the training
+  set); ``BBSNClassifier(scale_branch_lr=True)``, the BBN heads'
+  prediction; and ``BBSNClassifier()``, BBSN's code as is;
 - ``MultiLabelNetClassifier(loss=...)`` for bce, focal, class-balanced,
   distribution-balanced and asymmetric (10 epochs);
 - the reference: TF-IDF + ``LinearSVC(class_weight="balanced")`` one-vs-rest
@@ -27,10 +31,12 @@ per-label thresholds). Rows:
 Crowd (acceptance 4): simulated annotators over the training labels, 3 per
 document from a pool of 20: 12 reliable (sensitivity 0.9, false-positive
 rate 0.002 per label), 5 sloppy (0.7, 0.01), 3 spammers (every label ticked
-with probability 0.02 whatever the document). ``BBSNClassifier(
-scale_branch_lr=True)`` fits the
-crowd ``(n, 20, 90)`` (NaN: not annotated) through per-label Dawid-Skene and
-is compared with the same model fitted on gold.
+with probability 0.02 whatever the document). The scored BBSN fits the
+crowd ``(n, 20, 90)`` (NaN: not annotated) through
+``MultiLabelDawidSkene`` (worker parameters shared by the labels; on the
+training crowd its labels reach micro/macro/tail-macro F1 95.3/85.5/74.8
+against 93.1/70.5/38.3 for per-label Dawid-Skene, which under-calls rare
+labels; two seeds) and is compared with the same model fitted on gold.
 
 Everything is the mean ± std over seeds (``random_state`` 0..S-1; the crowd
 is drawn with the same seed). Hyperparameters (lr, thresholds) were chosen
@@ -63,13 +69,15 @@ FILE = "reuters21578/modapte90.jsonl.gz"
 LOSSES = ("bce", "focal", "class-balanced", "distribution-balanced", "asymmetric")
 SVC = "TF-IDF + LinearSVC (balanced)"
 #: the BBSN rows and their parameters; the targets are scored on BBSN_ROW
-BBSN_ROW = "BBSN, alpha-scaled head lr"
+BBSN_ROW = "BBSN, scaled lr + Siamese pred."
+BBSN_SCALED = "BBSN, alpha-scaled head lr"
 BBSN_PAPER = "BBSN, as the paper's code"
-BBSN_CROWD = "BBSN on crowd (alpha-scaled)"
+BBSN_CROWD = "BBSN on crowd (MultiLabelDS)"
 BBSN_PARAMS = {
-    BBSN_ROW: {"scale_branch_lr": True},
+    BBSN_ROW: {"scale_branch_lr": True, "prediction": "siamese"},
+    BBSN_SCALED: {"scale_branch_lr": True},
     BBSN_PAPER: {},
-    BBSN_CROWD: {"scale_branch_lr": True},
+    BBSN_CROWD: {"scale_branch_lr": True, "prediction": "siamese"},
 }
 REFERENCE_SVC = {"micro": 0.869, "macro": 0.474, "tail": 0.09}
 GOALS = {"macro": 0.60, "tail": 0.30, "micro": 0.87}
@@ -159,6 +167,9 @@ def run_job(job):
         if row in BBSN_PARAMS:
             clf = BBSNClassifier(random_state=seed, **BBSN_PARAMS[row])
             if row == BBSN_CROWD:
+                from skcrowd.aggregation import MultiLabelDawidSkene
+
+                clf.set_params(aggregator=MultiLabelDawidSkene())
                 target = simulate_crowd(Y_train, seed)
         else:
             clf = MultiLabelNetClassifier(loss=row.split()[-1], random_state=seed)
@@ -199,7 +210,7 @@ def main(argv=None):
         print(f"bench_reuters: skipped, {FILE} not found under ../shared/data")
         return 0
     n_seeds = args.seeds or (1 if args.quick else 3)
-    rows = [SVC, *(f"MLP {loss}" for loss in LOSSES), BBSN_PAPER, BBSN_ROW]
+    rows = [SVC, *(f"MLP {loss}" for loss in LOSSES), BBSN_PAPER, BBSN_SCALED, BBSN_ROW]
     if not args.no_crowd:
         rows.append(BBSN_CROWD)
     # the slow fits first, so that the processes finish together
@@ -231,7 +242,9 @@ def main(argv=None):
         "training set (shrunk towards the global one by 4/(n_c+4), clipped to "
         "[0.1, 0.9]); the epoch with the best validation micro+macro F1 is kept; "
         "the sparse TF-IDF first layer of width 512; BBSN alpha-scaled: the BBN "
-        "heads' learning rates times alpha and 1 - alpha (scale_branch_lr=True)")
+        "heads' learning rates times alpha and 1 - alpha (scale_branch_lr=True); "
+        "BBSN Siamese pred.: the mean of the two Siamese classifiers' logits "
+        "(prediction='siamese'); crowd: MultiLabelDawidSkene")
     out(f"mean ± std over {n_seeds} seed(s); F1 x 100 on the test set; macro over "
         "the labels of each group, all test documents")
     out()

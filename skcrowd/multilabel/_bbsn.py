@@ -58,7 +58,9 @@ class BBSNClassifier(BaseMultiLabelNet):
     (``"cosine"``, AAPD).
 
     **Prediction** uses :math:`\alpha = 0.5`: :math:`\hat y = W_2(0.5 f^{(1)})
-    + W_3(0.5 f^{(2)})` on one document, a sigmoid, and ``threshold``.
+    + W_3(0.5 f^{(2)})` on one document, a sigmoid, and ``threshold``
+    (``prediction="siamese"``: the mean of the two Siamese classifiers'
+    logits instead).
 
     Departures from the original code (ZhaoJiangJiang/BBSN), all
     deliberate: the encoder is pluggable (BERT's CLS vector in the paper;
@@ -108,6 +110,18 @@ class BBSNClassifier(BaseMultiLabelNet):
         at prediction (:math:`\alpha = 0.5`) it swamps the logits (on a
         validation split of Reuters' training set: validation micro-F1 fell
         from 0.80 to 0.12 in the second epoch). ``False``: BBSN's code.
+    prediction : {"bbn", "siamese"}, default="bbn"
+        The logits of a document at prediction (and for model selection and
+        threshold tuning): ``"bbn"``, the BBN heads at :math:`\alpha = 0.5`
+        (the paper's); ``"siamese"``, the mean of the two Siamese
+        classifiers' logits, :math:`\frac12(\mathrm{Linear}_1(f^{(1)}) +
+        \mathrm{Linear}_2(f^{(2)}))`, which are trained on every batch
+        (weight :math:`\beta`) on the reversed- and the uniform-sampled
+        documents. Training is the same. On Reuters' training set (a
+        held-out 20%, two seeds, labels with a held-out positive,
+        ``scale_branch_lr=True``, tuned thresholds) it gave micro/macro/tail
+        F1 87.6/55.3/10.3 against 85.0/54.5/11.8 for ``"bbn"``. Any value
+        other than ``"bbn"`` departs from the paper.
     hidden_units : tuple of int, default=(512,)
         Hidden layers of the default encoder.
     dropout : float, default=0.2
@@ -228,6 +242,7 @@ class BBSNClassifier(BaseMultiLabelNet):
         "loss": [StrOptions(set(LOSS_NAMES))],
         "loss_params": [dict, None],
         "scale_branch_lr": ["boolean"],
+        "prediction": [StrOptions({"bbn", "siamese"})],
     }
 
     def __init__(
@@ -241,6 +256,7 @@ class BBSNClassifier(BaseMultiLabelNet):
         loss="bce",
         loss_params=None,
         scale_branch_lr=False,
+        prediction="bbn",
         hidden_units=(512,),
         dropout=0.2,
         module_params=None,
@@ -267,6 +283,7 @@ class BBSNClassifier(BaseMultiLabelNet):
         self.loss = loss
         self.loss_params = loss_params
         self.scale_branch_lr = scale_branch_lr
+        self.prediction = prediction
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.module_params = module_params
@@ -326,4 +343,5 @@ class BBSNClassifier(BaseMultiLabelNet):
             labels.shape[1],
             self.feature_dim,
             criterion=criterion,
+            prediction=self.prediction,
         )

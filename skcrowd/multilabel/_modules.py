@@ -296,7 +296,9 @@ class BBSNModule(nn.Module):
     """BBSN: one shared encoder, two Siamese blocks, two BBN heads.
 
     Training input: the ``[x1; x2; x3; x4]`` stack of :class:`PairData`;
-    evaluation input: single documents (logits at ``alpha = 0.5``).
+    evaluation input: single documents, scored by ``prediction``:
+    ``"bbn"`` the BBN heads at ``alpha = 0.5`` (the paper's), ``"siamese"``
+    the mean of the two Siamese classifiers' logits.
     ``alpha`` and ``beta`` are set per epoch by :class:`BBSNSchedule`.
     """
 
@@ -307,8 +309,14 @@ class BBSNModule(nn.Module):
         n_labels,
         feature_dim=1024,
         criterion=None,
+        prediction="bbn",
     ):
         super().__init__()
+        if prediction not in ("bbn", "siamese"):
+            raise ValueError(
+                f"prediction must be 'bbn' or 'siamese'; got {prediction!r}."
+            )
+        self.prediction = prediction
         self.encoder = encoder
         # the classification terms' loss (L1, L5, L3); None: BCE (the paper's)
         self.criterion = criterion
@@ -324,12 +332,18 @@ class BBSNModule(nn.Module):
             (1 - alpha) * f_reversed
         )
 
+    def predict_logits(self, h):
+        """Evaluation logits of encoded single documents ``h``."""
+        s1, s2 = self.siamese1, self.siamese2
+        f1, f2 = s1.linear1(h), s2.linear1(h)
+        if self.prediction == "siamese":
+            return 0.5 * (s1.classifier(f1) + s2.classifier(f2))
+        return self.bbn_logits(f1, f2, 0.5)
+
     def forward(self, x):
         h = self.encoder(x)
         if not self.training:
-            return self.bbn_logits(
-                self.siamese1.linear1(h), self.siamese2.linear1(h), 0.5
-            )
+            return self.predict_logits(h)
         h1, h2, h3, h4 = torch.chunk(h, 4)
         s1, s2 = self.siamese1, self.siamese2
         f1, f2 = s1.linear1(h1), s1.linear1(h2)

@@ -205,6 +205,39 @@ def test_evaluation_uses_alpha_one_half():
     torch.testing.assert_close(module(x), ref)
 
 
+def test_siamese_prediction_averages_the_siamese_classifiers():
+    torch.manual_seed(0)
+    module = BBSNModule(
+        SparseMLP(6, (5,)), 5, 3, feature_dim=7, prediction="siamese"
+    ).eval()
+    x = torch.rand(4, 6)
+    h = module.encoder(x)
+    s1, s2 = module.siamese1, module.siamese2
+    ref = 0.5 * (s1.classifier(s1.linear1(h)) + s2.classifier(s2.linear1(h)))
+    torch.testing.assert_close(module(x), ref)
+    # and it is not the BBN heads' prediction
+    module.prediction = "bbn"
+    assert not torch.allclose(module(x), ref)
+    with pytest.raises(ValueError, match="prediction"):
+        BBSNModule(SparseMLP(6, (5,)), 5, 3, prediction="heads")
+
+
+def test_prediction_option_reaches_the_module():
+    X, Y = make_data()
+    clf = small(BBSNClassifier, prediction="siamese").fit(X, Y)
+    assert clf.net_.module_.prediction == "siamese"
+    ref = small(BBSNClassifier).fit(X, Y)
+    # same training (the option only changes the evaluation logits)
+    params = zip(
+        clf.net_.module_.parameters(), ref.net_.module_.parameters(), strict=True
+    )
+    for a, b in params:
+        torch.testing.assert_close(a, b)
+    assert not np.allclose(clf.predict_proba(X), ref.predict_proba(X))
+    with pytest.raises(ValueError, match="prediction"):
+        small(BBSNClassifier, prediction="heads").fit(X, Y)
+
+
 # -- fitting: targets -------------------------------------------------------------
 @pytest.mark.parametrize("cls", BOTH)
 def test_fit_predict_shapes_and_learning(cls):
