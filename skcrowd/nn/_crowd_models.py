@@ -211,6 +211,8 @@ class BaseCrowdModel(nn.Module):
     uses_item_index = False
     #: whether the estimator calls ``on_epoch_end`` after every epoch
     epoch_hook = False
+    #: mixup used when ``CrowdClassifier(mixup_alpha="auto")`` (0: none)
+    default_mixup_alpha = 0.0
 
     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
         super().__init__()
@@ -469,6 +471,8 @@ class SpeeLFC(_ConfusionMatrixModel):
     End-to-End Learning from Crowds", IJCAI 2020.
     """
 
+    default_mixup_alpha = 1.0
+
     def loss(self, logits, rep, workers, labels):
         n_labels = (labels >= 0).sum().clamp_min(1)
         joint = self.log_joint(logits, rep, workers, labels)
@@ -705,6 +709,7 @@ class InstanceConfusion(BaseCrowdModel):
 
     instance_dependent = True
     default_reg = 1e-3
+    default_mixup_alpha = 1.0
     embedding_dim = 16
     default_rank = 8
     prior_accuracy = 0.8
@@ -813,6 +818,7 @@ class RaykarEM(BaseCrowdModel):
     default_reg = 0.01
     uses_item_index = True
     epoch_hook = True
+    default_mixup_alpha = 1.0
     prior_accuracy = 0.8
 
     def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
