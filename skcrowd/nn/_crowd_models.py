@@ -709,7 +709,6 @@ class InstanceConfusion(BaseCrowdModel):
 
     instance_dependent = True
     default_reg = 1e-3
-    default_mixup_alpha = 1.0
     embedding_dim = 16
     default_rank = 8
     prior_accuracy = 0.8

@@ -113,10 +113,10 @@ def test_negative_alpha_is_rejected(crowd):
 
 @pytest.mark.parametrize("model", CROWD_MODEL_NAMES)
 def test_auto_mixup_is_on_for_the_models_it_helped(crowd, model):
-    """mixup_alpha="auto" (the default): alpha 1 for speelfc, instance and
-    em (5-fold CV on Music), off for the others; a number overrides it."""
+    """mixup_alpha="auto" (the default): alpha 1 for speelfc and em
+    (5-fold CV on Music), off for the others; a number overrides it."""
     X, Y, _ = crowd
-    expected = 1.0 if model in ("speelfc", "instance", "em") else 0.0
+    expected = 1.0 if model in ("speelfc", "em") else 0.0
     auto = CrowdClassifier(crowd_model=model, random_state=0, **SMALL).fit(X, Y)
     assert CrowdClassifier().mixup_alpha == "auto"
     assert auto.mixup_alpha == "auto"  # the parameter is left as given
