@@ -174,11 +174,12 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         Annot-Mix value) for ``"speelfc"`` and ``"em"``, 0 (off) for the
         others. In 5-fold CV on Music's training songs (``mixup_alpha=1``
         against 0, 10 seeds, accuracy on their gold labels) it helped
-        ``em`` (70.9 against 70.0%) and ``speelfc`` (69.1 against 68.7),
-        hardly ``instance`` (68.7 against 68.2, the sign changing between
-        seeds; off: on the simulated crowds of
-        ``benchmarks/bench_crowd_simulations.py`` it cost 0.8 to 2.1
-        points of accuracy), not ``conal`` (66.0 against 66.1); it
+        ``em`` (70.9 against 70.0%) and ``speelfc`` (69.1 against 68.7;
+        on the simulated crowds of ``bench_crowd_simulations.py`` the two
+        gained or lost up to 2 points, depending on the crowd), hardly
+        ``instance`` (68.7 against 68.2, the sign changing between
+        seeds; off: on the simulated crowds it cost 0.8 to 2.1 points of
+        accuracy), not ``conal`` (66.0 against 66.1); it
         changed ``tracereg`` and ``geocrowdnet-*`` by at most 0.3 and hurt
         the CrowdLayer models (3 seeds: -0.4 to -1.8 points; -0.7 to -1.0
         at ``mixup_alpha=0.3``). See ``benchmarks/results/bench_music_cv.txt``.
