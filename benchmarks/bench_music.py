@@ -136,9 +136,10 @@ def main(argv=None):
         "annealing to 0 over the epochs, batch 64, no weight decay")
     out("crowd models: skcrowd defaults, incl. confusion_init='dawid-skene' (worker "
         "models start from Dawid-Skene EM on the crowd alone, Dirichlet prior of 2 "
-        "labels per row at accuracy 0.8), each model's default reg, no mixup "
-        "(mixup_alpha=0: in 5-fold CV it helped 4 models and hurt the CrowdLayer "
-        "ones, see results/bench_music_cv.txt)"
+        "labels per row at accuracy 0.8), each model's default reg, "
+        "mixup_alpha='auto' (Annot-Mix's alpha 1 for speelfc and em, off for "
+        "the others: in 5-fold CV it helped those two, hardly instance, not "
+        "conal, and hurt the CrowdLayer ones, see results/bench_music_cv.txt)"
         + (f"; set here: {extra}" if extra else ""))
     if args.batch_norm:
         out("backbone: the Annot-Mix code's MLP, BatchNorm1d after each hidden Linear")

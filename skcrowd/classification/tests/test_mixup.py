@@ -109,3 +109,43 @@ def test_negative_alpha_is_rejected(crowd):
     X, Y, _ = crowd
     with pytest.raises(ValueError, match="mixup_alpha"):
         CrowdClassifier(mixup_alpha=-0.1).fit(X, Y)
+
+
+@pytest.mark.parametrize("model", CROWD_MODEL_NAMES)
+def test_auto_mixup_is_on_for_the_models_it_helped(crowd, model):
+    """mixup_alpha="auto" (the default): alpha 1 for speelfc and em
+    (5-fold CV on Music), off for the others; a number overrides it."""
+    X, Y, _ = crowd
+    expected = 1.0 if model in ("speelfc", "em") else 0.0
+    auto = CrowdClassifier(crowd_model=model, random_state=0, **SMALL).fit(X, Y)
+    assert CrowdClassifier().mixup_alpha == "auto"
+    assert auto.mixup_alpha == "auto"  # the parameter is left as given
+    assert auto.net_.module_.mixup_alpha == expected
+    same = CrowdClassifier(crowd_model=model, mixup_alpha=expected, random_state=0,
+                           **SMALL).fit(X, Y)
+    np.testing.assert_array_equal(auto.predict_proba(X), same.predict_proba(X))
+    off = CrowdClassifier(crowd_model=model, mixup_alpha=0.0, random_state=0,
+                          **SMALL).fit(X, Y)
+    assert off.net_.module_.mixup_alpha == 0.0
+
+
+def test_auto_mixup_of_a_registered_model_is_its_class_attribute(crowd):
+    from skcrowd.nn import CROWD_MODELS, register_crowd_model
+    from skcrowd.nn._crowd_models import TraceReg
+
+    @register_crowd_model("tracereg-mixed")
+    class Mixed(TraceReg):
+        default_mixup_alpha = 0.4
+
+    try:
+        X, Y, _ = crowd
+        clf = CrowdClassifier(crowd_model="tracereg-mixed", **SMALL).fit(X, Y)
+        assert clf.net_.module_.mixup_alpha == 0.4
+    finally:
+        del CROWD_MODELS["tracereg-mixed"]
+
+
+def test_unknown_string_alpha_is_rejected(crowd):
+    X, Y, _ = crowd
+    with pytest.raises(ValueError, match="mixup_alpha"):
+        CrowdClassifier(mixup_alpha="on").fit(X, Y)
