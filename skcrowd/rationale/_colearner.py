@@ -85,9 +85,10 @@ class RationaleCoLearner(CrowdClassifier):
         Start of the worker models (see CrowdClassifier).
     class_prior_correction : bool, default=False
         Logit adjustment of the class head (see CrowdClassifier).
-    mixup_alpha : float, default=0.0
-        Mixup of the training batches (see CrowdClassifier); the rationale
-        loss is mixed like the crowd loss.
+    mixup_alpha : float or "auto", default="auto"
+        Mixup of the training batches (see CrowdClassifier; ``"auto"`` is
+        on for the ``"speelfc"`` and ``"em"`` crowd models only); the
+        rationale loss is mixed like the crowd loss.
     rationale_weight : float, default=3.0
         :math:`\lambda_r`, weight of the rationale loss (0: no rationale
         head).
@@ -233,7 +234,7 @@ class RationaleCoLearner(CrowdClassifier):
         confusion_rank=None,
         confusion_init="dawid-skene",
         class_prior_correction=False,
-        mixup_alpha=0.0,
+        mixup_alpha="auto",
         rationale_weight=3.0,
         reconstruction_weight=0.1,
         orthogonality_weight=0.1,
