@@ -86,8 +86,48 @@ def _label_crowds(Y):
     return [Y[:, :, j] for j in range(Y.shape[2])], Y.shape
 
 
-class _FitPredictMixin:
-    """``fit_predict`` and ``fit_predict_proba`` of the multi-label aggregators."""
+class _MultiLabelPredictMixin:
+    """The prediction methods of the multi-label aggregators.
+
+    A subclass gives ``_new_posterior(Y)`` and ``_new_labels(Y)``: the
+    posterior and the indicator matrix of a new crowd over its fitted
+    workers and labels.
+    """
+
+    def predict_proba(self, Y):
+        """Posterior of each label of new items under the fitted workers.
+
+        The workers keep their fitted skills; see the class's Notes for how
+        the posterior is computed.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+            Probability that each label applies.
+        """
+        check_is_fitted(self)
+        return self._new_posterior(Y)
+
+    def predict(self, Y):
+        """Indicator matrix of new items, decided as ``labels_`` is.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_workers, n_labels), or list
+            Tags of new items by the fitted workers, as for :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, n_labels)
+            int8 indicator matrix.
+        """
+        check_is_fitted(self)
+        return self._new_labels(Y)
 
     def fit_predict(self, Y, y=None, *, y_gold=None):
         """Fit, then return the estimated indicator matrix ``labels_``.
@@ -126,7 +166,7 @@ class _FitPredictMixin:
         return self.fit(Y, y_gold=y_gold).proba_
 
 
-class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
+class MultiLabelAggregator(_MultiLabelPredictMixin, BaseEstimator):
     """Aggregate multi-label crowd tags, one binary crowd per label.
 
     Every worker who annotates an item says, for each label, whether it
@@ -176,6 +216,12 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
     every item posterior 1: the binary crowd then holds one class only, so
     there is nothing to infer. A label without any observed tag (all
     missing) is an error.
+
+    **New crowds.** :meth:`predict_proba` gives each label's fitted
+    aggregator's posterior (``predict_proba``) on that label's crowd of the
+    new items, and :meth:`predict` each label's ``predict``. A label may
+    only hold the tag values seen when fitting: a label that no worker
+    tagged cannot be tagged in a new crowd (a ``ValueError`` names it).
 
     **Rare labels.** A per-label model learns each worker's skill on a label
     from that label's positives alone; on a tail label (a handful of
@@ -300,7 +346,6 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
         return self
 
     def _label_outputs(self, Y, method):
-        check_is_fitted(self)
         crowds, (n, n_workers, n_labels) = _label_crowds(Y)
         _check_same_crowd(self, n_workers, n_labels)
         for j, (agg, crowd) in enumerate(zip(self.aggregators_, crowds, strict=True)):
@@ -309,24 +354,8 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
             except ValueError as exc:
                 raise ValueError(f"Label {j}: {exc}") from exc
 
-    def predict_proba(self, Y):
-        """Posterior of each label of new items under the fitted workers.
-
-        Each label's fitted aggregator gives its posterior
-        (``predict_proba``) on that label's crowd of ``Y``.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            Tags of new items by the fitted workers, as for :meth:`fit`.
-            A label may only hold the tag values seen when fitting: a label
-            that no worker tagged then cannot be tagged now.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels)
-            Probability that each label applies.
-        """
+    def _new_posterior(self, Y):
+        # each label's fitted aggregator's posterior on that label's crowd
         proba = None
         for j, classes, p in self._label_outputs(Y, "predict_proba"):
             if proba is None:
@@ -336,19 +365,8 @@ class MultiLabelAggregator(_FitPredictMixin, BaseEstimator):
                 proba[:, j] = np.asarray(p)[:, one[0]]
         return proba
 
-    def predict(self, Y):
-        """Indicator matrix of new items, from each label's ``predict``.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            Tags of new items by the fitted workers, as for :meth:`fit`.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples, n_labels)
-            int8 indicator matrix, as ``labels_``.
-        """
+    def _new_labels(self, Y):
+        # each label's own predict, so that ties are broken as in labels_
         labels = None
         for j, _, p in self._label_outputs(Y, "predict"):
             if labels is None:
@@ -418,7 +436,7 @@ def _observed_tags(Y):
     return item, worker, label, tag, shape
 
 
-class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
+class MultiLabelDawidSkene(_MultiLabelPredictMixin, BaseEstimator):
     r"""Dawid-Skene for multi-label tags, with each worker's skill shared by labels.
 
     Each worker ``r`` has one sensitivity :math:`s_r = P(\text{tag} = 1 \mid
@@ -488,6 +506,9 @@ class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
     Notes
     -----
     Items without any annotation get each label's prevalence as posterior.
+    :meth:`predict_proba` on new items is one E-step with the fitted
+    sensitivities, specificities and prevalences; :meth:`predict` is its
+    ``> 0.5``, as ``labels_``.
     A worker without any tag keeps the prior's values (1/2).
 
     Examples
@@ -626,24 +647,8 @@ class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
         self.n_labels_ = n_labels
         return self
 
-    def predict_proba(self, Y):
-        """Posterior of each label of new items under the fitted skills.
-
-        One E-step with the fitted sensitivities, specificities and
-        prevalences; the workers are the columns of the fitted crowd.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            Tags of new items by the fitted workers, as for :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels)
-            Probability that each label applies; an item without tags gets
-            each label's prevalence.
-        """
-        check_is_fitted(self)
+    def _new_posterior(self, Y):
+        # one E-step with the fitted skills and prevalences
         item, worker, label, tag, (n, n_workers, n_labels) = _observed_tags(Y)
         _check_same_crowd(self, n_workers, n_labels)
         z1, z0 = _log_joint(
@@ -657,20 +662,8 @@ class MultiLabelDawidSkene(_FitPredictMixin, BaseEstimator):
         )
         return np.exp(z1 - np.logaddexp(z1, z0))
 
-    def predict(self, Y):
-        """Indicator matrix of new items: ``predict_proba(Y) > 0.5``.
-
-        Parameters
-        ----------
-        Y : array-like of shape (n_samples, n_workers, n_labels), or list
-            Tags of new items by the fitted workers, as for :meth:`fit`.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples, n_labels)
-            int8 indicator matrix, as ``labels_``.
-        """
-        return (self.predict_proba(Y) > 0.5).astype(np.int8)
+    def _new_labels(self, Y):
+        return (self._new_posterior(Y) > 0.5).astype(np.int8)
 
 
 def _log_joint(cell, worker, tag, shape, sens, fpr, prev):
