@@ -30,12 +30,7 @@ OFF = dict(
 SMALL = dict(hidden_units=(8,), max_epochs=3, batch_size=16, lr=0.01)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
