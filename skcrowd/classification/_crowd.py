@@ -28,6 +28,7 @@ CROWD_MODEL_NAMES = (
     "geocrowdnet-w",
     "conal",
     "instance",
+    "annot-mix",
     "em",
 )
 

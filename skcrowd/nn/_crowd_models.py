@@ -783,6 +783,132 @@ class InstanceConfusion(BaseCrowdModel):
         return -log_marginal.sum() / n_labels + self.regularization(logits, rep)
 
 
+# -- Annot-Mix (Herde et al., ECAI 2024) --------------------------------------
+@register_crowd_model("annot-mix")
+class AnnotMix(BaseCrowdModel):
+    r"""Annot-Mix's annotator model: a confusion per (item, worker) pair.
+
+    A small network maps the item's representation and the worker to a
+    full ``K x K`` confusion matrix:
+
+    .. math::
+        C(x, r) = \mathrm{softmax}_\text{rows}\Big(W_o\, \mathrm{ReLU}\big(
+        \mathrm{BN}(W_h [\, P h \,;\, e_r \,])\big) + b_o\Big),
+
+    with :math:`h` the backbone's representation of the item (detached, so
+    the worker model does not shape the classifier's features), :math:`P`
+    a linear map to 128 dimensions, :math:`e_r` the worker's learned
+    128-dimensional embedding (a linear map of the one-hot worker),
+    :math:`W_h` a ``256 -> 128`` layer after dropout 0.5 with batch
+    normalisation, and :math:`W_o` the ``128 -> K^2`` output. Its bias
+    starts at :math:`\log(\eta (K - 1) / (1 - \eta))` on the diagonal
+    (:math:`\eta = 0.9`: every worker right 90% of the time at start).
+    The loss is the cross-entropy of each observed label under
+    :math:`p(l \mid x, r) = \sum_k p_\theta(k \mid x)\, C(x, r)[k, l]`,
+    averaged over the labels, and Annot-Mix's mixup (alpha 1) is on by
+    default (``mixup_alpha="auto"``): every labelled (item, worker, label)
+    triple is mixed with another of the batch, items, one-hot workers and
+    one-hot labels alike, by a weight of its own. A worker costs 128
+    numbers whatever K; the ``K^2`` output layer is shared.
+
+    Herde, Lührs, Huseljic & Sick, "Annot-Mix: Learning with Noisy Class
+    Labels from Multiple Annotators via a Mixup Extension", ECAI 2024 (code
+    ``ies-research/multi-annotator-machine-learning``, branch
+    ``annot-mix``): the architecture, initialisation, loss and mixup are
+    theirs. No regulariser (``reg`` is ignored) and no Dawid-Skene start:
+    their start is the eta prior.
+    """
+
+    instance_dependent = True
+    default_mixup_alpha = 1.0
+    pair_mixup = True
+    embedding_dim = 128
+    prior_accuracy = 0.9
+    dropout = 0.5
+
+    def __init__(self, n_classes, n_workers, rep_size, reg=0.0, rank=None):
+        super().__init__(n_classes, n_workers, rep_size, reg, rank)
+        k, d = n_classes, self.embedding_dim
+        # a Linear on the one-hot worker, as an embedding and a bias
+        self.worker_embedding = nn.Embedding(n_workers, d)
+        self.worker_offset = nn.Parameter(torch.empty(d))
+        bound = n_workers**-0.5
+        nn.init.uniform_(self.worker_embedding.weight, -bound, bound)
+        nn.init.uniform_(self.worker_offset, -bound, bound)
+        self.project = nn.Linear(rep_size, d)
+        self.drop = nn.Dropout(self.dropout)
+        self.hidden = nn.Linear(2 * d, d)
+        self.norm = nn.BatchNorm1d(d)
+        self.output = nn.Linear(d, k * k)
+        with torch.no_grad():
+            diagonal = _diagonal_logit(k, self.prior_accuracy) * torch.eye(k)
+            self.output.bias.copy_(diagonal.flatten())
+
+    def _log_confusion(self, rep, embedding):
+        """``(N, K, K)`` log confusions of N (item representation, worker
+        embedding) pairs."""
+        e = embedding + self.worker_offset
+        z = self.hidden(self.drop(torch.cat([self.project(rep.detach()), e], dim=-1)))
+        if self.training and z.shape[0] < 2:
+            # one pair has no batch statistics: use the running ones
+            z = F.batch_norm(
+                z, self.norm.running_mean, self.norm.running_var,
+                self.norm.weight, self.norm.bias, False, 0.0, self.norm.eps,
+            )
+        else:
+            z = self.norm(z)
+        k = self.n_classes
+        return F.log_softmax(self.output(F.relu(z)).view(-1, k, k), dim=-1)
+
+    def log_conditional(self, rep, workers):
+        if rep is None:
+            raise ValueError(
+                "This crowd model's confusion depends on the item: pass its "
+                "representation (use mean_confusion for a per-worker summary)."
+            )
+        b, n_pairs = workers.shape
+        pairs = rep.unsqueeze(1).expand(b, n_pairs, rep.shape[-1])
+        e = self.worker_embedding(workers.reshape(-1))
+        log_c = self._log_confusion(pairs.reshape(b * n_pairs, -1), e)
+        return log_c.view(b, n_pairs, self.n_classes, self.n_classes)
+
+    def _log_label(self, logits, rep, embedding):
+        """``(N, K)``: log p(label | x, worker) of N pairs."""
+        log_c = self._log_confusion(rep, embedding)
+        log_p = F.log_softmax(logits, dim=1).unsqueeze(-1)
+        return torch.logsumexp(log_p + log_c, dim=1)
+
+    def loss(self, logits, rep, workers, labels):
+        # only the observed pairs go through the network, so that padding
+        # does not enter the batch statistics
+        observed = labels >= 0
+        if not bool(observed.any()):
+            return logits.sum() * 0.0
+        rows = observed.nonzero(as_tuple=True)[0]
+        e = self.worker_embedding(workers[observed])
+        return F.nll_loss(self._log_label(logits[rows], rep[rows], e), labels[observed])
+
+    def mixed_pair_loss(self, logits, rep, workers, labels, lam):
+        """The loss on mixed (item, worker, label) triples (Annot-Mix).
+
+        ``logits`` and ``rep`` are the network's on the N mixed items;
+        ``workers`` and ``labels`` pairs ``(a, b)`` of ``(N,)`` tensors, the
+        triples mixed with weight ``lam`` ``(N,)`` and ``1 - lam``. The
+        worker's one-hot vector is mixed (so its embedding is), and the
+        label's.
+        """
+        if len(lam) == 0:
+            return logits.sum() * 0.0
+        w = lam.unsqueeze(-1)
+        e = w * self.worker_embedding(workers[0]) + (1 - w) * self.worker_embedding(
+            workers[1]
+        )
+        log_label = self._log_label(logits, rep, e)
+        nll_a = F.nll_loss(log_label, labels[0], reduction="none")
+        nll_b = F.nll_loss(log_label, labels[1], reduction="none")
+        return (lam * nll_a + (1 - lam) * nll_b).mean()
+
+
 # -- Raykar et al. EM, with the network as classifier -------------------------
 @register_crowd_model("em")
 class RaykarEM(BaseCrowdModel):

@@ -162,7 +162,10 @@ class CrowdNetModule(nn.Module):
         In training, mix each batch with a shuffled copy of itself by a
         weight drawn from ``Beta(mixup_alpha, mixup_alpha)``, and the crowd
         loss against both rows' labels alike
-        (``CrowdClassifier(mixup_alpha=...)``); ``0``: no mixup.
+        (``CrowdClassifier(mixup_alpha=...)``); ``0``: no mixup. Crowd
+        models with ``pair_mixup = True`` (Annot-Mix) mix instead each
+        labelled (item, worker, label) triple with another, by a weight of
+        its own, and train through their ``mixed_pair_loss``.
 
     Examples
     --------
@@ -218,6 +221,9 @@ class CrowdNetModule(nn.Module):
     def forward(self, X):
         mix = None
         if self.training and getattr(self, "mixup_alpha", 0.0) > 0 and len(X) > 1:
+            if getattr(self.crowd_model, "pair_mixup", False):
+                # mixed per labelled pair in the loss, which knows the pairs
+                return X, None, PAIR_MIXUP
             X, mix = mixup_inputs(X, self.mixup_alpha)
         rep = self.backbone(X)
         if mix is None:
@@ -235,6 +241,8 @@ class CrowdNetModule(nn.Module):
         return logits + self.log_prior_shift
 
     def loss(self, output, target):
+        if len(output) > 2 and output[2] is PAIR_MIXUP:
+            return self._pair_mixup_loss(output[0], target)
         if len(output) > 2:
             # mixup: the mixed items' loss against both rows' crowd labels
             # (the mixed one-hot targets of each worker), weighted by lambda
@@ -245,6 +253,29 @@ class CrowdNetModule(nn.Module):
         logits, rep = output
         return self._crowd_loss(logits, rep, target)
 
+    def _pair_mixup_loss(self, X, target):
+        """Annot-Mix's mixup: each labelled (item, worker, label) triple is
+        mixed with another of the batch, by its own ``lam ~ Beta(alpha,
+        alpha)``; the network runs on the mixed items (one row per label)
+        and the crowd model's ``mixed_pair_loss`` mixes workers and labels.
+        """
+        workers, labels = split_crowd_target(target)
+        observed = labels >= 0
+        rows = observed.nonzero(as_tuple=True)[0]
+        workers, labels = workers[observed], labels[observed]
+        n = len(rows)
+        concentration = torch.full((n,), self.mixup_alpha)
+        lam = torch.distributions.Beta(concentration, concentration).sample()
+        perm = torch.randperm(n, device="cpu").to(X.device)
+        lam = lam.to(device=X.device, dtype=X.dtype)
+        X = X[rows]
+        mixed = lam.view(-1, *[1] * (X.dim() - 1))
+        rep = self.backbone(mixed * X + (1 - mixed) * X[perm])
+        logits = self.training_logits(self.head(rep))
+        return self.crowd_model.mixed_pair_loss(
+            logits, rep, (workers, workers[perm]), (labels, labels[perm]), lam
+        )
+
     def _crowd_loss(self, logits, rep, target):
         workers, labels = split_crowd_target(target)
         shifted = self.training_logits(logits)
@@ -252,6 +283,11 @@ class CrowdNetModule(nn.Module):
             index = crowd_target_index(target)
             return self.crowd_model.loss(shifted, rep, workers, labels, index=index)
         return self.crowd_model.loss(shifted, rep, workers, labels)
+
+
+#: forward's third output in training when the crowd model mixes labelled
+#: pairs (``pair_mixup``): the loss then runs the network itself
+PAIR_MIXUP = "pair-mixup"
 
 
 def mixup_inputs(X, alpha):

@@ -114,9 +114,10 @@ def test_negative_alpha_is_rejected(crowd):
 @pytest.mark.parametrize("model", CROWD_MODEL_NAMES)
 def test_auto_mixup_is_on_for_the_models_it_helped(crowd, model):
     """mixup_alpha="auto" (the default): alpha 1 for speelfc and em
-    (5-fold CV on Music), off for the others; a number overrides it."""
+    (5-fold CV on Music) and annot-mix (its paper's), off for the others; a
+    number overrides it."""
     X, Y, _ = crowd
-    expected = 1.0 if model in ("speelfc", "em") else 0.0
+    expected = 1.0 if model in ("speelfc", "em", "annot-mix") else 0.0
     auto = CrowdClassifier(crowd_model=model, random_state=0, **SMALL).fit(X, Y)
     assert CrowdClassifier().mixup_alpha == "auto"
     assert auto.mixup_alpha == "auto"  # the parameter is left as given
