@@ -225,7 +225,7 @@ def main(argv=None):
     out("protocol: StandardScaler on the training items; MLP (128,), no dropout; "
         "RAdam lr 0.01 with cosine annealing; last epoch; crowd models with their "
         "defaults (confusion_init='dawid-skene'; mixup_alpha='auto': alpha 1 for "
-        "speelfc and em, off for the others); baselines: plain skorch "
+        "speelfc, em and annot-mix, off for the others); baselines: plain skorch "
         "NeuralNetClassifier, same backbone/optimiser/schedule; scores on the true "
         "classes of held-out items")
     out(f"(c) tail options {TAIL_OPTIONS} for {', '.join(TAIL_MODELS)} (chosen on "

@@ -139,7 +139,9 @@ def main(argv=None):
         "labels per row at accuracy 0.8), each model's default reg, "
         "mixup_alpha='auto' (Annot-Mix's alpha 1 for speelfc and em, off for "
         "the others: in 5-fold CV it helped those two, hardly instance, not "
-        "conal, and hurt the CrowdLayer ones, see results/bench_music_cv.txt)"
+        "conal, and hurt the CrowdLayer ones, see results/bench_music_cv.txt; "
+        "and for annot-mix, whose paper's method it is, mixing labelled "
+        "(item, worker, label) triples)"
         + (f"; set here: {extra}" if extra else ""))
     if args.batch_norm:
         out("backbone: the Annot-Mix code's MLP, BatchNorm1d after each hidden Linear")

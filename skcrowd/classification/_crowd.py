@@ -120,9 +120,12 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         worker-dependent confusion from worker embeddings, the MaDL /
         Annot-Mix family: each worker's own low-rank confusion, and a
         learned probability, depending on the item, that they fail on it);
-        ``"em"`` (Raykar et al., JMLR 2010: EM over the true labels, the
-        network trained on the posteriors each epoch, closed-form worker
-        confusions); or the name of a model added with
+        ``"annot-mix"`` (Annot-Mix, Herde et al., ECAI 2024: a network maps
+        the item's representation and a worker embedding to a full
+        confusion matrix, trained with mixup of labelled (item, worker,
+        label) triples); ``"em"`` (Raykar et al., JMLR 2010: EM over the
+        true labels, the network trained on the posteriors each epoch,
+        closed-form worker confusions); or the name of a model added with
         :func:`~skcrowd.nn.register_crowd_model`. See
         :mod:`skcrowd.nn._crowd_models`.
     hidden_units : tuple of int, default=(100,)
@@ -135,8 +138,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         Strength of the crowd model's regulariser (trace for ``tracereg``,
         log-determinant for ``geocrowdnet-*``, confusion distance for
         ``conal``, embedding penalty for ``instance``, Dirichlet
-        pseudo-counts of the confusions for ``em``); ``None`` takes the
-        model's default.
+        pseudo-counts of the confusions for ``em``; ``annot-mix`` has
+        none); ``None`` takes the model's default.
     confusion_rank : int, default=None
         For the confusion-matrix models: ``None`` gives each worker a full
         ``K x K`` matrix; an int gives a shared matrix plus a per-worker
@@ -144,8 +147,9 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         ``K * rank`` per worker instead of ``K^2`` (for many classes);
         ``"conal"`` uses the same form for its individual confusions. For
         ``"instance"`` it is the rank of the workers' confusion patterns
-        (default ``min(8, K)``). The CrowdLayer models and ``"em"`` (whose
-        M-step is closed-form) ignore it.
+        (default ``min(8, K)``). The CrowdLayer models, ``"em"`` (whose
+        M-step is closed-form) and ``"annot-mix"`` (whose per-worker
+        embedding has 128 numbers whatever K) ignore it.
     confusion_init : {"dawid-skene", "identity"}, default="dawid-skene"
         Start of the worker models. ``"dawid-skene"``: from the confusions
         that Dawid-Skene EM estimates from the crowd alone (no features),
@@ -171,10 +175,14 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         crowd labels of ``i``, weighted by ``lam``, plus that against the
         labels of ``j``, weighted by ``1 - lam`` (each worker's one-hot
         labels mixed). Works with every crowd model; 0 turns it off.
+        ``"annot-mix"`` mixes as its paper does instead: each labelled
+        (item, worker, label) triple with another, by a ``lam`` of its own,
+        the one-hot workers too.
         ``"auto"`` takes the crowd model's ``default_mixup_alpha``: 1 (the
-        Annot-Mix value) for ``"speelfc"`` and ``"em"``, 0 (off) for the
-        others. In 5-fold CV on Music's training songs (``mixup_alpha=1``
-        against 0, 10 seeds, accuracy on their gold labels) it helped
+        Annot-Mix value) for ``"speelfc"``, ``"em"`` and ``"annot-mix"``,
+        0 (off) for the others. In 5-fold CV on Music's training songs
+        (``mixup_alpha=1`` against 0, 10 seeds, accuracy on their gold
+        labels) it helped
         ``em`` (70.9 against 70.0%) and ``speelfc`` (69.1 against 68.7;
         on the simulated crowds of ``bench_crowd_simulations.py`` the two
         gained or lost up to 2 points, depending on the crowd), hardly
