@@ -1086,13 +1086,6 @@ def _read_only(a):
     return a
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="known bug, reported to the owner of skcrowd/embedding: a transductive "
-    "index of 10**9 makes n_objects = 10**9 + 1 and the embedding table is "
-    "allocated (MemoryError in numpy, a RuntimeError in torch's allocator) "
-    "instead of a clear ValueError; not run, since it may exhaust memory",
-)
 @pytest.mark.parametrize(
     "name, cls", [(n, c) for n, c in ESTIMATORS if family(c) == "triplet"]
 )

@@ -116,7 +116,7 @@ class TripletData:
                 raise ValueError(f"n_objects must be a positive int; got {n_objects}.")
             n_objects = int(n_objects)
         elif triplets.size:
-            n_objects = int(np.max(triplets)) + 1
+            n_objects = _inferred_n_objects(triplets)
         else:
             n_objects = 0
         self.triplets = triplets
@@ -270,8 +270,37 @@ def check_triplets(X, *, n_objects=None):
             f"{int(np.flatnonzero(same)[0])} repeats one."
         )
     if data_n is None:
-        data_n = int(rows.max()) + 1
+        data_n = _inferred_n_objects(rows)
     return rows, objects, workers, data_n
+
+
+#: an inferred number of objects (the largest index + 1) above this, and
+#: over 100 times the number of objects the triplets name, is taken for a
+#: data error rather than allocated (a transductive model holds an
+#: embedding per object)
+_MAX_INFERRED_OBJECTS = 1_000_000
+
+
+def _inferred_n_objects(rows):
+    """The number of objects of transductive triplets: the largest index + 1.
+
+    A stray huge index (a typo, an id instead of an index) would make the
+    model allocate an embedding for every object up to it; it is rejected
+    with a ValueError unless the number of objects is given explicitly.
+    """
+    n_objects = int(np.max(rows)) + 1
+    if n_objects > _MAX_INFERRED_OBJECTS:
+        named = len(np.unique(rows))
+        if n_objects > 100 * named:
+            raise ValueError(
+                f"The largest triplet index is {n_objects - 1}, but the triplets "
+                f"name only {named} distinct objects: a transductive model would "
+                f"hold an embedding for each of {n_objects} objects. Object "
+                "indices must run from 0 to the number of objects - 1; if they "
+                "do, give that number explicitly: TripletData(triplets, "
+                f"n_objects={n_objects})."
+            )
+    return n_objects
 
 
 def odd_one_out_to_anchor(triplets, workers=None):

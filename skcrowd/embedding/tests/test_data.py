@@ -103,3 +103,19 @@ def test_train_test_split_objects(data):
         train_test_split_objects(data, test_size=1.5)
     with pytest.raises(ValueError, match="TripletData"):
         train_test_split_objects(data.triplets)
+
+
+def test_a_stray_huge_index_is_rejected_unless_the_count_is_given():
+    rows = np.array([[0, 1, 2], [2, 1, 0], [0, 3, 2_000_000]])
+    with pytest.raises(ValueError, match="only 5 distinct objects.*n_objects=2000001"):
+        check_triplets(rows)
+    with pytest.raises(ValueError, match="only 5 distinct objects"):
+        TripletData(rows)
+    # the same count given explicitly is taken as meant
+    data = TripletData(rows, n_objects=2_000_001)
+    assert check_triplets(data)[3] == 2_000_001
+    # below a million objects the largest index is trusted as it is
+    assert check_triplets([[0, 1, 999_999]])[3] == 1_000_000
+    # and above it, when the triplets name objects up to it densely enough
+    dense = np.arange(3 * 20_000).reshape(-1, 3) * 50
+    assert check_triplets(dense)[3] == int(dense.max()) + 1
