@@ -157,7 +157,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         that believes workers are right with probability 0.8; used by the
         models that can represent a confusion matrix (``"crowdlayer-mw"``,
         and its diagonal for ``"crowdlayer-vw"``, ``"crowdlayer-vw+b"``;
-        ``"speelfc"``, ``"tracereg"``, ``"geocrowdnet-*"``), the others
+        ``"speelfc"``, ``"tracereg"``, ``"geocrowdnet-*"``; for
+        ``"annot-mix"`` its worker network is fitted to them), the others
         keep their own start. The classifier then learns from the first
         step through worker models that already tell spammers from experts.
         ``"identity"``: each model's own start (identity-leaning, as in

@@ -73,3 +73,17 @@ def test_dawid_skene_confusion_of_a_one_worker_crowd():
     conf = _dawid_skene_confusion(crowd)
     assert conf.shape == (1, 3, 3)
     np.testing.assert_allclose(conf.sum(-1), 1.0)
+
+
+def test_annot_mix_starts_near_the_ds_confusion(spammer_crowd):
+    """annot-mix's worker network is fitted to the DS confusions (its item
+    path at zero); "identity" keeps Annot-Mix's own start, every worker
+    right with probability 0.9."""
+    X, Y, _ = spammer_crowd
+    expected = _dawid_skene_confusion(check_crowd_matrix(Y))
+    clf = _frozen("annot-mix", "dawid-skene").fit(X, Y)
+    np.testing.assert_allclose(clf.worker_confusion_, expected, atol=0.03)
+    assert np.all(clf.worker_reliability_[3:] < 0.6)
+    assert np.all(clf.worker_reliability_[:3] > 0.6)
+    own = _frozen("annot-mix", "identity").fit(X, Y)
+    np.testing.assert_allclose(own.worker_reliability_, 0.9, atol=0.02)

@@ -126,7 +126,9 @@ def test_sparse_crowd_gives_the_dense_result(crowd_model, crowd, sparse_crowd):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("crowd_model", ["em", "instance", "crowdlayer-mw"])
+@pytest.mark.parametrize(
+    "crowd_model", ["em", "instance", "crowdlayer-mw", "annot-mix"]
+)
 def test_worker_reliability_ranks_the_true_accuracies(crowd_model, seed):
     info = make_crowd_classification(
         n_samples=600,
