@@ -903,6 +903,13 @@ class AnnotMix(BaseCrowdModel):
         del self._pair_workers
         return True
 
+    def __getstate__(self):
+        # the start's per-label workers are not part of the fitted model
+        # (left when confusion_init="identity" skips the start)
+        state = super().__getstate__()
+        state.pop("_pair_workers", None)
+        return state
+
     def _log_confusion(self, rep, embedding):
         """``(N, K, K)`` log confusions of N (item representation, worker
         embedding) pairs."""
