@@ -318,3 +318,69 @@ def test_a_registered_model_is_accepted_by_crowd_classifier():
         del CROWD_MODELS["user-model"]
     with pytest.raises(ValueError, match="crowd_model"):
         CrowdClassifier(crowd_model="user-model", **params).fit(X, Y)
+
+
+def test_annot_mix_is_a_mixture_over_the_true_class_per_pair():
+    """p(label | x, r) = sum_k p(k | x) C(x, r)[k, label], one network
+    output per (item, worker) pair; the loss is its mean cross-entropy."""
+    model = make_model("annot-mix").eval()
+    logits, rep, workers, labels = batch()
+    w = workers.clamp_min(0)
+    cond = model.log_conditional(rep, w).exp()  # (B, L, K, K)
+    by_hand = torch.einsum("bk,blkj->blj", logits.softmax(1), cond)
+    np.testing.assert_allclose(
+        model.log_annotation_proba(logits, rep, w).exp().detach(),
+        by_hand.detach(), atol=1e-6,
+    )
+    observed = labels >= 0
+    nll = -by_hand[observed].log().gather(1, labels[observed][:, None])
+    np.testing.assert_allclose(
+        model.loss(logits, rep, workers, labels).item(), nll.mean().item(), rtol=1e-5
+    )
+    # the confusion depends on the item (through its representation)
+    other = model.log_conditional(rep.flip(0), w)
+    assert not torch.allclose(model.log_conditional(rep, w)[0], other[-1])
+
+
+def test_annot_mix_mixed_pair_loss_at_the_ends_is_the_plain_loss():
+    """Mixup weight 1 (0) gives the loss of the first (second) triples."""
+    model = make_model("annot-mix").eval()
+    logits, rep, workers, labels = batch()
+    observed = labels >= 0
+    rows = observed.nonzero(as_tuple=True)[0]
+    w, y = workers[observed], labels[observed]
+    plain = model.loss(logits, rep, workers, labels)
+    perm = torch.randperm(len(w))
+    ones = torch.ones(len(w))
+    first = model.mixed_pair_loss(
+        logits[rows], rep[rows], (w, w[perm]), (y, y[perm]), ones
+    )
+    second = model.mixed_pair_loss(
+        logits[rows], rep[rows], (w[perm], w), (y[perm], y), 1 - ones
+    )
+    np.testing.assert_allclose(first.item(), plain.item(), rtol=1e-5)
+    np.testing.assert_allclose(second.item(), plain.item(), rtol=1e-5)
+
+
+def test_pair_mixup_runs_the_network_on_one_mixed_item_per_label():
+    from skcrowd.nn import MLP, CrowdNetModule
+    from skcrowd.nn._modules import PAIR_MIXUP
+
+    backbone = MLP(n_features=5, hidden_units=(REP,))
+    seen = []
+    backbone.register_forward_hook(lambda m, args, out: seen.append(args[0].shape))
+    net = CrowdNetModule(
+        backbone, REP, K, make_model("annot-mix"), mixup_alpha=1.0
+    ).train()
+    X = torch.randn(4, 5)
+    output = net(X)
+    assert output[2] is PAIR_MIXUP and not seen  # nothing run yet
+    _, _, workers, labels = batch()
+    target = torch.cat([workers, labels], dim=1)
+    loss = net.loss(output, target)
+    assert seen == [torch.Size([int((labels >= 0).sum()), 5])]
+    loss.backward()
+    assert torch.isfinite(loss) and backbone.layers[0].weight.grad.abs().sum() > 0
+    # in evaluation there is no mixup: the usual (logits, representation)
+    logits, rep = net.eval()(X)
+    assert logits.shape == (4, K) and rep.shape == (4, REP)
