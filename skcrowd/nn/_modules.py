@@ -264,6 +264,8 @@ class CrowdNetModule(nn.Module):
         rows = observed.nonzero(as_tuple=True)[0]
         workers, labels = workers[observed], labels[observed]
         n = len(rows)
+        if n == 0:  # a batch of unlabelled items teaches nothing
+            return self.head.bias.sum() * 0.0
         concentration = torch.full((n,), self.mixup_alpha)
         lam = torch.distributions.Beta(concentration, concentration).sample()
         perm = torch.randperm(n, device="cpu").to(X.device)

@@ -381,6 +381,10 @@ def test_pair_mixup_runs_the_network_on_one_mixed_item_per_label():
     assert seen == [torch.Size([int((labels >= 0).sum()), 5])]
     loss.backward()
     assert torch.isfinite(loss) and backbone.layers[0].weight.grad.abs().sum() > 0
+    # a batch without labels teaches nothing
+    empty = net.loss(net(X), torch.full((4, 6), -1))
+    assert empty.item() == 0.0
+    empty.backward()
     # in evaluation there is no mixup: the usual (logits, representation)
     logits, rep = net.eval()(X)
     assert logits.shape == (4, K) and rep.shape == (4, REP)
