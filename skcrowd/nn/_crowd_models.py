@@ -542,6 +542,16 @@ class GeoCrowdNetW(_ConfusionMatrixModel):
         return -self.reg * torch.logdet(gram + 1e-6 * eye)
 
 
+def _require_representation(rep, what="This crowd model's confusion"):
+    """The ValueError of an instance-dependent model asked for a confusion
+    without the item's representation."""
+    if rep is None:
+        raise ValueError(
+            f"{what} depends on the item: pass its representation (use "
+            "mean_confusion for a per-worker summary)."
+        )
+
+
 def _diagonal_logit(n_classes, accuracy):
     """Diagonal logit giving ``accuracy`` on the diagonal of a softmax row."""
     return float(torch.log(torch.tensor(accuracy * (n_classes - 1) / (1 - accuracy))))
@@ -612,11 +622,7 @@ class CoNAL(BaseCrowdModel):
 
     def common_weight(self, rep, workers):
         """:math:`\\omega_{ir}`, the weight of the common confusion: ``(B, L)``."""
-        if rep is None:
-            raise ValueError(
-                "CoNAL's confusion depends on the item: pass its representation "
-                "(use mean_confusion for a per-worker summary)."
-            )
+        _require_representation(rep, "CoNAL's confusion")
         e = F.normalize(self.instance_net(rep.detach()), dim=-1)  # (B, d)
         u = F.normalize(self.worker_embedding(workers), dim=-1)  # (B, L, d)
         return torch.sigmoid((u * e.unsqueeze(1)).sum(-1))
@@ -756,11 +762,7 @@ class InstanceConfusion(BaseCrowdModel):
 
     def failure_logit(self, rep, workers):
         r"""Logit of :math:`\omega_r(x)`, shape ``(B, L)``."""
-        if rep is None:
-            raise ValueError(
-                "This crowd model's confusion depends on the item: pass its "
-                "representation (use mean_confusion for a per-worker summary)."
-            )
+        _require_representation(rep)
         g = self.project(rep).unsqueeze(1)  # (B, 1, d)
         e = self.worker_embedding(workers)  # (B, L, d)
         hidden = F.relu(self.interact(g * e) + self.item(g))
@@ -927,11 +929,7 @@ class AnnotMix(BaseCrowdModel):
         return F.log_softmax(self.output(F.relu(z)).view(-1, k, k), dim=-1)
 
     def log_conditional(self, rep, workers):
-        if rep is None:
-            raise ValueError(
-                "This crowd model's confusion depends on the item: pass its "
-                "representation (use mean_confusion for a per-worker summary)."
-            )
+        _require_representation(rep)
         b, n_pairs = workers.shape
         pairs = rep.unsqueeze(1).expand(b, n_pairs, rep.shape[-1])
         e = self.worker_embedding(workers.reshape(-1))
