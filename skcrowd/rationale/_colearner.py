@@ -87,8 +87,12 @@ class RationaleCoLearner(CrowdClassifier):
         Logit adjustment of the class head (see CrowdClassifier).
     mixup_alpha : float or "auto", default="auto"
         Mixup of the training batches (see CrowdClassifier; ``"auto"`` is
-        on for the ``"speelfc"`` and ``"em"`` crowd models only); the
-        rationale loss is mixed like the crowd loss.
+        on for the ``"speelfc"``, ``"em"`` and ``"annot-mix"`` crowd models
+        only); the rationale loss is mixed like the crowd loss. Items are
+        mixed whole, with their rows of labels, whenever a rationale,
+        reconstruction or orthogonality loss is trained or the input is
+        gated: ``"annot-mix"``'s mixup of single (item, worker, label)
+        triples only applies when all of them are off.
     rationale_weight : float, default=3.0
         :math:`\lambda_r`, weight of the rationale loss (0: no rationale
         head).
