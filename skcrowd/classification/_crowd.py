@@ -402,7 +402,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             )
             if self.confusion_init == "dawid-skene":
                 model.initialize_confusion(
-                    torch.as_tensor(_dawid_skene_confusion(crowd), dtype=torch.float32)
+                    torch.as_tensor(_dawid_skene_confusion(crowd), dtype=torch.float32),
+                    worker=crowd.worker,
                 )
             return model
 

@@ -239,14 +239,17 @@ class BaseCrowdModel(nn.Module):
         Called once by the estimator before training; nothing by default.
         """
 
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         """Start the worker model from estimated confusion matrices.
 
         ``confusion`` is a tensor ``(n_workers, K, K)`` (rows the true
         class), e.g. the Dawid-Skene estimate of
-        ``CrowdClassifier(confusion_init="dawid-skene")``. Models whose
-        parameters can represent it set them and return True; the others
-        keep their own start and return False (the default).
+        ``CrowdClassifier(confusion_init="dawid-skene")``. ``worker``, when
+        given, is the worker of each labelled pair of the training crowd
+        (its COO view), for models that weight their start by how many
+        labels each worker gave. Models whose parameters can represent the
+        confusions set them and return True; the others keep their own
+        start and return False (the default).
         """
         return False
 
@@ -322,7 +325,7 @@ class _ConfusionMatrixModel(BaseCrowdModel):
             self.u = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
             self.v = nn.Parameter(0.01 * torch.randn(n_workers, k, rank))
 
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         log_c = _centred_log(confusion)
         with torch.no_grad():
             if self.rank is None:
@@ -376,7 +379,7 @@ class CrowdLayerMW(_CrowdLayer):
         super().__init__(n_classes, n_workers, rep_size, reg, rank)
         self.weight = nn.Parameter(torch.eye(n_classes).repeat(n_workers, 1, 1))
 
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         # with a one-hot sigma = e_k the scores are column k of W_r: the
         # logits of row k of the confusion
         with torch.no_grad():
@@ -397,7 +400,7 @@ class CrowdLayerVW(_CrowdLayer):
         super().__init__(n_classes, n_workers, rep_size, reg, rank)
         self.weight = nn.Parameter(torch.ones(n_workers, n_classes))
 
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         with torch.no_grad():
             self.weight.copy_(_diagonal_logits(confusion))
         return True
@@ -452,7 +455,7 @@ class CrowdLayerVWB(_CrowdLayer):
         self.weight = nn.Parameter(torch.ones(n_workers, n_classes))
         self.bias = nn.Parameter(torch.zeros(n_workers, n_classes))
 
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         with torch.no_grad():
             self.weight.copy_(_diagonal_logits(confusion))
         return True
@@ -873,16 +876,14 @@ class AnnotMix(BaseCrowdModel):
             diagonal = _diagonal_logit(k, self.prior_accuracy) * torch.eye(k)
             self.output.bias.copy_(diagonal.flatten())
 
-    def initialize_from_crowd(self, item, worker, label, n_samples):
-        # the workers of the labelled pairs, for the Dawid-Skene start
-        self._pair_workers = torch.as_tensor(np.asarray(worker), dtype=torch.long)
-
-    def initialize_confusion(self, confusion):
+    def initialize_confusion(self, confusion, worker=None):
         """Dawid-Skene start: the item path at zero, the worker path fitted
         to the DS confusions over the labelled pairs' workers."""
-        workers = getattr(self, "_pair_workers", None)
-        if workers is None or len(workers) == 0:
+        if worker is None or len(worker) == 0:
             workers = torch.arange(self.n_workers)
+        else:
+            # sampled by label: a worker weighs as much as the labels it gave
+            workers = torch.as_tensor(np.asarray(worker), dtype=torch.long)
         target = confusion.clamp_min(1e-6)
         target = target / target.sum(dim=-1, keepdim=True)
         nn.init.zeros_(self.project.weight)
@@ -902,15 +903,7 @@ class AnnotMix(BaseCrowdModel):
             loss.backward()
             optimizer.step()
         self.train(was_training)
-        del self._pair_workers
         return True
-
-    def __getstate__(self):
-        # the start's per-label workers are not part of the fitted model
-        # (left when confusion_init="identity" skips the start)
-        state = super().__getstate__()
-        state.pop("_pair_workers", None)
-        return state
 
     def _log_confusion(self, rep, embedding):
         """``(N, K, K)`` log confusions of N (item representation, worker

@@ -388,3 +388,19 @@ def test_pair_mixup_runs_the_network_on_one_mixed_item_per_label():
     # in evaluation there is no mixup: the usual (logits, representation)
     logits, rep = net.eval()(X)
     assert logits.shape == (4, K) and rep.shape == (4, REP)
+
+
+def test_annot_mix_dawid_skene_start_samples_the_labelled_pairs_workers():
+    # the start is fitted on the workers of the labelled pairs: a worker
+    # without labels keeps its embedding; without ``worker`` all are fitted
+    target = torch.full((N_WORKERS, K, K), 0.1) + 0.7 * torch.eye(K)
+    model = make_model("annot-mix")
+    before = model.worker_embedding.weight.detach().clone()
+    assert model.initialize_confusion(target, worker=np.array([0, 0, 1, 1, 0]))
+    moved = (model.worker_embedding.weight != before).any(dim=1)
+    assert moved.tolist() == [True, True, False, False, False]
+
+    model = make_model("annot-mix")
+    before = model.worker_embedding.weight.detach().clone()
+    assert model.initialize_confusion(target)
+    assert (model.worker_embedding.weight != before).any(dim=1).all()
