@@ -346,20 +346,27 @@ class MultiLabelAggregator(_MultiLabelPredictMixin, BaseEstimator):
         return self
 
     def _label_outputs(self, Y, method):
+        """The number of items, and ``(j, classes, output)`` of each label's
+        fitted aggregator's ``method`` on that label's crowd."""
         crowds, (n, n_workers, n_labels) = _label_crowds(Y)
         _check_same_crowd(self, n_workers, n_labels)
-        for j, (agg, crowd) in enumerate(zip(self.aggregators_, crowds, strict=True)):
-            try:
-                yield j, np.asarray(agg.classes_), getattr(agg, method)(crowd)
-            except ValueError as exc:
-                raise ValueError(f"Label {j}: {exc}") from exc
+
+        def outputs():
+            for j, (agg, crowd) in enumerate(
+                zip(self.aggregators_, crowds, strict=True)
+            ):
+                try:
+                    yield j, np.asarray(agg.classes_), getattr(agg, method)(crowd)
+                except ValueError as exc:
+                    raise ValueError(f"Label {j}: {exc}") from exc
+
+        return n, outputs()
 
     def _new_posterior(self, Y):
         # each label's fitted aggregator's posterior on that label's crowd
-        proba = None
-        for j, classes, p in self._label_outputs(Y, "predict_proba"):
-            if proba is None:
-                proba = np.zeros((len(p), self.n_labels_))
+        n, outputs = self._label_outputs(Y, "predict_proba")
+        proba = np.zeros((n, self.n_labels_))
+        for j, classes, p in outputs:
             one = np.flatnonzero(classes == 1)
             if len(one):
                 proba[:, j] = np.asarray(p)[:, one[0]]
@@ -367,10 +374,9 @@ class MultiLabelAggregator(_MultiLabelPredictMixin, BaseEstimator):
 
     def _new_labels(self, Y):
         # each label's own predict, so that ties are broken as in labels_
-        labels = None
-        for j, _, p in self._label_outputs(Y, "predict"):
-            if labels is None:
-                labels = np.zeros((len(p), self.n_labels_), dtype=np.int8)
+        n, outputs = self._label_outputs(Y, "predict")
+        labels = np.zeros((n, self.n_labels_), dtype=np.int8)
+        for j, _, p in outputs:
             labels[:, j] = np.asarray(p) == 1
         return labels
 
