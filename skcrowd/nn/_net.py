@@ -101,6 +101,8 @@ continue it (or resume from a TrainingCheckpoint).
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 _NET_CLASS = None
 _ACCELERATED_NET_CLASS = None
+#: what a pickled net stores as its ``module`` when it is its ``module_``
+_MODULE_IS_MODULE_ = "<skcrowd: same as module_>"
 
 
 def make_skorch_net_class(accelerated=False):
@@ -130,6 +132,28 @@ def make_skorch_net_class(accelerated=False):
 
             def get_loss(self, y_pred, y_true, X=None, training=False):
                 return self.module_.loss(y_pred, y_true)
+
+            # The estimators pass the module they built as an instance, so
+            # ``net.module`` *is* ``net.module_``, which skorch moved to
+            # ``device`` in place. skorch pickles ``module_`` so that it loads
+            # on the CPU where there is no CUDA, but ``module`` with plain
+            # pickle: a model trained on CUDA then failed to unpickle on a
+            # CPU-only machine ("Attempting to deserialize object on a CUDA
+            # device") before skorch's own mapping ran. Store a marker instead
+            # and point ``module`` back at the loaded ``module_``.
+            def __getstate__(self):
+                state = super().__getstate__()
+                module = self.__dict__.get("module")
+                if module is not None and module is self.__dict__.get("module_"):
+                    state["module"] = _MODULE_IS_MODULE_
+                return state
+
+            def __setstate__(self, state):
+                marker = state.get("module")
+                same = isinstance(marker, str) and marker == _MODULE_IS_MODULE_
+                super().__setstate__(state)
+                if same:
+                    self.__dict__["module"] = self.__dict__["module_"]
 
         ModuleLossNet.__module__ = __name__
         ModuleLossNet.__qualname__ = "ModuleLossNet"
