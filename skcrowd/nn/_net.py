@@ -126,11 +126,17 @@ def make_skorch_net_class(accelerated=False):
         return _ACCELERATED_NET_CLASS
     if _NET_CLASS is None:
         from skorch import NeuralNet
+        from skorch.utils import to_tensor
 
         class ModuleLossNet(NeuralNet):
             """A skorch net whose loss is ``module_.loss(y_pred, y_true)``."""
 
             def get_loss(self, y_pred, y_true, X=None, training=False):
+                # skorch moves X to ``device`` in infer, but the target only in
+                # its own get_loss (replaced here): without this the crowd
+                # target stayed on the CPU and met CUDA outputs in the loss
+                if y_true is not None:
+                    y_true = to_tensor(y_true, device=self.device)
                 return self.module_.loss(y_pred, y_true)
 
             # The estimators pass the module they built as an instance, so
