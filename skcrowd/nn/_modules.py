@@ -90,7 +90,11 @@ def resolve_backbone(module, n_features, hidden_units, dropout, **module_params)
     if isinstance(module, nn.Module):
         import copy
 
-        return copy.deepcopy(module)  # never train the user's instance in place
+        # never train the user's instance in place; the copy is built on the
+        # CPU like every other part (skorch then moves the whole network to
+        # ``device``): an instance already on CUDA met the CPU sample the
+        # sizes are inferred from
+        return copy.deepcopy(module).to("cpu")
     raise ValueError(
         f"module must be None, a torch.nn.Module class or instance; got {module!r}."
     )

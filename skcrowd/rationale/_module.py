@@ -70,7 +70,7 @@ def reset_copy(module):
     A private encoder for a user backbone *instance*: the same architecture,
     but not the same starting point as the shared encoder.
     """
-    module = copy.deepcopy(module)
+    module = copy.deepcopy(module).to("cpu")  # built on the CPU (resolve_backbone)
     for sub in module.modules():
         if hasattr(sub, "reset_parameters"):
             sub.reset_parameters()

@@ -221,6 +221,20 @@ def test_train_on_cuda_load_on_cpu(crowd_model, crowd, monkeypatch):
     assert loaded.posterior_proba(X, Y).shape == (len(X), K)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_backbone_instance_already_on_cuda(crowd, device):
+    from skcrowd.nn import MLP
+
+    X, Y = crowd.X, crowd.Y
+    backbone = MLP(X.shape[1], (8,)).cuda()
+    clf = CrowdClassifier(module=backbone, device=device, **FAST).fit(X, Y)
+    assert next(backbone.parameters()).is_cuda  # the user's instance is untouched
+    param = next(clf.net_.module_.parameters())
+    assert param.device.type == device
+    assert clf.predict_proba(X).shape == (len(X), K)
+
+
 # -- scikit-learn integration --------------------------------------------------
 def test_grid_search_over_crowd_model_and_lr_with_the_gold_scorer(crowd):
     X, Y, y = crowd.X, crowd.Y, crowd.y_true.astype(float)

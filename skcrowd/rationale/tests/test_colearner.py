@@ -134,6 +134,18 @@ def test_user_module_class_and_instance(task):
     assert torch.equal(instance.linear.weight, before)  # never trained in place
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_user_module_instance_already_on_cuda(task):
+    X, Y, R, _ = task
+    instance = torch.nn.Sequential(torch.nn.Linear(10, 5), torch.nn.ReLU()).cuda()
+    clf = RationaleCoLearner(
+        instance, **SMALL, private_encoders=True, device="cuda", random_state=0
+    ).fit(X, Y, rationales=R)
+    assert next(instance.parameters()).is_cuda  # the user's instance is untouched
+    assert next(clf.net_.module_.parameters()).is_cuda
+    assert clf.predict_rationale_proba(X).shape[0] == len(X)
+
+
 def test_orthogonality_penalty():
     from skcrowd.rationale._module import cross_correlation_penalty
 
