@@ -430,12 +430,13 @@ class MultiviewTripletEmbedder(_TripletScoreMixin, BaseNeuralEstimator):
         import torch
 
         module = self._module()
+        device = module.worker_logits.device  # where the module is, not ``device``
         chunk = max(self.batch_size or 1024, 256)
         out = []
         with torch.no_grad():
             for start in range(0, len(features), chunk):
                 part = torch.from_numpy(features[start : start + chunk])
-                out.append(module.embed(part.to(self.device)).cpu())
+                out.append(module.embed(part.to(device)).cpu())
         if not out:
             return torch.zeros(0, self.n_views, self.n_components)
         return torch.cat(out)
@@ -512,12 +513,12 @@ class MultiviewTripletEmbedder(_TripletScoreMixin, BaseNeuralEstimator):
             used, local = np.unique(rows, return_inverse=True)
             rows = local.reshape(rows.shape)
             features = self._check_objects(_safe_indexing(objects, used), reset=False)
-            emb = self._embed_features(features).to(self.device)
+            emb = self._embed_features(features).to(module.worker_logits.device)
         rows = torch.from_numpy(np.column_stack([codes, rows]))
         mixed, attention = [], []
         with torch.no_grad():
             for start in range(0, len(rows), 65536):
-                m, a = module.mix(emb, rows[start : start + 65536].to(self.device))
+                m, a = module.mix(emb, rows[start : start + 65536].to(emb.device))
                 mixed.append(m.cpu())
                 attention.append(a.cpu())
         return torch.cat(mixed).double().numpy(), torch.cat(attention).double().numpy()

@@ -211,6 +211,22 @@ def test_user_module_on_images(digits):
         MultiviewTripletEmbedder(Bad, **FAST).fit(data)
 
 
+def test_prediction_follows_the_module_device(digits):
+    # ``device`` changed after fit (e.g. to "cuda" on a model trained on the
+    # CPU) must not move the inputs away from the module. torch's "meta"
+    # device stands in for CUDA: it refuses CPU tensors as CUDA does.
+    est = MultiviewTripletEmbedder(random_state=0, **FAST).fit(digits.data)
+    emb, proba = est.transform(digits.objects[:10]), est.triplet_view_proba(digits.test)
+    est.set_params(device="meta")
+    np.testing.assert_array_equal(est.transform(digits.objects[:10]), emb)
+    np.testing.assert_array_equal(est.triplet_view_proba(digits.test), proba)
+    rows = digits.data.triplets[:200]
+    tr = MultiviewTripletEmbedder(random_state=0, **FAST).fit(rows)
+    proba = tr.triplet_view_proba(rows[:50])
+    tr.set_params(device="meta")
+    np.testing.assert_array_equal(tr.triplet_view_proba(rows[:50]), proba)
+
+
 def test_repeatable_pickle_and_inputs_untouched(digits):
     objects = digits.objects.copy()
     rows = digits.data.triplets.copy()
