@@ -350,7 +350,9 @@ class TorchBackend(NumpyBackend):
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(
-                f"device={device!r} was asked for, but CUDA is not available."
+                f"device={device!r} was asked for, but CUDA is not available; "
+                "use device='cpu' (a fitted aggregator moved to a machine "
+                "without CUDA: set_params(device='cpu'), its fit is kept)."
             )
 
     # -- conversion ---------------------------------------------------------

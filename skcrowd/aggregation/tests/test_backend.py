@@ -130,6 +130,22 @@ def test_unavailable_cuda_is_a_clear_error(crowds):
         DawidSkene(backend="torch", device="cuda").fit(Y)
 
 
+def test_fitted_on_cuda_predicts_on_a_cpu_machine_after_set_params(crowds):
+    # a model fitted with device="cuda" and loaded where there is no CUDA:
+    # a clear error naming the fix, and the fit is kept on the CPU
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    Y, _ = crowds[0]
+    ds = DawidSkene(backend="torch").fit(Y)
+    expected = ds.predict_proba(Y)
+    ds.set_params(device="cuda")  # as if fitted there
+    with pytest.raises(ValueError, match=r"set_params\(device='cpu'\)"):
+        ds.predict_proba(Y)
+    ds.set_params(device="cpu")
+    np.testing.assert_array_equal(ds.predict_proba(Y), expected)
+
+
 def test_numpy_backend_imports_no_torch():
     code = (
         "import sys, numpy as np\n"
