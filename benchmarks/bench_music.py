@@ -91,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--batch-norm", action="store_true",
                         help="the Annot-Mix code's MLP (BatchNorm1d after each "
                         "hidden Linear) for every network")
+    parser.add_argument("--folds", type=int, default=5,
+                        help="with --cv: the number of folds (5); more folds "
+                        "train on more of the songs")
     parser.add_argument("--baselines", action="store_true",
                         help="with --cv: also the majority-vote/DS/gold -> MLP rows")
     args = parser.parse_args(argv)
@@ -202,7 +205,7 @@ def main(argv=None):
 
 
 def cross_validate(music, models, extra, n_seeds, protocol, args):
-    """5-fold CV over the training songs, scored on their gold labels.
+    """K-fold CV over the training songs, scored on their gold labels.
 
     Folds stratified on the majority vote (``CrowdStratifiedKFold``,
     ``random_state=0``), the scaler fit on each training fold; the test
@@ -216,10 +219,11 @@ def cross_validate(music, models, extra, n_seeds, protocol, args):
     from skcrowd.model_selection import CrowdStratifiedKFold
 
     X, crowd, gold = music.X_train, music.crowd_train, music.y_train_gold
-    folds = list(CrowdStratifiedKFold(5, random_state=0).split(X, crowd))
+    folds = list(CrowdStratifiedKFold(args.folds, random_state=0).split(X, crowd))
     seeds = list(range(n_seeds))
     setting = ", ".join(f"{k}={v!r}" for k, v in extra.items()) or "defaults"
-    print(f"5-fold CV on the {len(X)} training songs (gold-scored), {n_seeds} "
+    print(f"{args.folds}-fold CV on the {len(X)} training songs (gold-scored), "
+          f"{n_seeds} "
           f"seed(s), {protocol['max_epochs']} epochs; crowd models: {setting}")
 
     def score(fit_predict):
