@@ -145,6 +145,24 @@ class BaseAggregator(BaseEstimator):
         )
         # feature names (worker ids of a DataFrame) and the number of workers
         validate_data(self, Y, reset=reset, skip_check_array=True)
+        columns = getattr(Y, "columns", None)
+        if columns is not None and not hasattr(self, "feature_names_in_"):
+            # scikit-learn keeps string column names only: the int worker ids
+            # of a pivoted long table were lost, so worker_report showed the
+            # positions 0..n-1 as ids and predict on a Dask crowd looked ids
+            # up among the positions
+            columns = np.asarray(columns)
+            if reset:
+                self.workers_ = columns
+            elif getattr(self, "workers_", None) is not None and not (
+                len(columns) == len(self.workers_)
+                and np.array_equal(columns, self.workers_)
+            ):
+                raise ValueError(
+                    "The worker ids (columns) of Y should match those seen in fit: "
+                    f"got {columns[:10].tolist()}, fitted on "
+                    f"{np.asarray(self.workers_)[:10].tolist()} (first 10)."
+                )
         return crowd
 
     def _encode_gold(self, y_gold, crowd):
@@ -204,9 +222,9 @@ class BaseAggregator(BaseEstimator):
             from ._dask import fit_dask
 
             return fit_dask(self, Y, y_gold=y_gold)
-        crowd = self._validate_crowd(Y, reset=True)
-        if hasattr(self, "workers_"):  # from an earlier fit on a Dask crowd
+        if hasattr(self, "workers_"):  # from an earlier fit
             del self.workers_
+        crowd = self._validate_crowd(Y, reset=True)
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
         gold = self._encode_gold(y_gold, crowd)
@@ -314,10 +332,11 @@ class BaseAggregator(BaseEstimator):
         Returns
         -------
         report : pandas.DataFrame
-            One row per worker (indexed by the worker names when the crowd
-            was a DataFrame): ``n_labels`` given, ``agreement`` with the
-            estimated true labels, ``accuracy`` (the model's estimate of the
-            probability that the worker's label is correct), and, for models
+            One row per worker (indexed by the worker ids, the column
+            names, when the crowd was a DataFrame): ``n_labels`` given,
+            ``agreement`` with the estimated true labels, ``accuracy`` (the
+            model's estimate of the probability that the worker's label is
+            correct), and, for models
             with a confusion matrix, ``confusion`` (a ``K x K`` array, rows the
             true class, columns the given label).
         """
@@ -333,7 +352,8 @@ class BaseAggregator(BaseEstimator):
             data["confusion"] = list(self.confusion_)
         index = getattr(self, "feature_names_in_", None)
         if index is None:
-            index = getattr(self, "workers_", None)  # fitted on a Dask crowd
+            # non-string worker ids of a DataFrame, or those of a Dask crowd
+            index = getattr(self, "workers_", None)
         return pd.DataFrame(data, index=pd.Index(index, name="worker")
                             if index is not None else None)
 

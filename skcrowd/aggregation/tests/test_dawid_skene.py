@@ -151,3 +151,28 @@ def test_worker_report_orders_workers_by_quality():
     assert report.loc["w1", "accuracy"] < 0.5
     assert report.loc["w0", "confusion"].shape == (3, 3)
     assert report["n_labels"].sum() == np.sum(~np.isnan(Y))
+
+
+def test_int_worker_ids_of_a_dataframe_are_kept():
+    # a long table pivoted to a crowd has the (int) worker ids as columns;
+    # scikit-learn keeps string column names only, and the report used to
+    # show the positions 0..3 as ids, and a reordered crowd went unnoticed
+    import pandas as pd
+
+    Y, truth = random_crowd(1, n_items=200, n_workers=4)
+    Y[:, 2] = truth  # worker 30: perfect
+    workers = [10, 20, 30, 40]
+    df = pd.DataFrame(Y, columns=workers)
+    ds = DawidSkene().fit(df)
+    report = ds.worker_report()
+    assert list(report.index) == workers
+    assert report["accuracy"].idxmax() == 30
+    np.testing.assert_array_equal(ds.workers_, workers)
+    np.testing.assert_array_equal(ds.predict(df), ds.labels_)
+    ds.predict(Y)  # a plain array: by position, as before
+    with pytest.raises(ValueError, match="worker ids"):
+        ds.predict(df[workers[::-1]])
+    # a refit on string worker names drops the int ids
+    named = DawidSkene().fit(df).fit(df.set_axis(["a", "b", "c", "d"], axis=1))
+    assert not hasattr(named, "workers_")
+    assert list(named.worker_report().index) == ["a", "b", "c", "d"]
