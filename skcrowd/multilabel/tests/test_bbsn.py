@@ -328,6 +328,22 @@ def test_one_dimensional_class_labels(cls):
     assert set(clf.predict(X)) <= {"a", "b", "c"}
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "boolean", "Float64"])
+def test_nullable_pandas_indicator_matrix(dtype):
+    # nullable columns convert to an object array, which was rejected as
+    # "not an indicator matrix"
+    pd = pytest.importorskip("pandas")
+    X, Y = make_data(n=60)
+    Ydf = pd.DataFrame(Y, columns=[f"label{c}" for c in range(Y.shape[1])])
+    expected = small(MultiLabelNetClassifier, max_epochs=2).fit(X, Y)
+    clf = small(MultiLabelNetClassifier, max_epochs=2).fit(X, Ydf.astype(dtype))
+    assert clf.target_type_ == "multi-label"
+    np.testing.assert_array_equal(clf.predict_proba(X), expected.predict_proba(X))
+    missing = Ydf.astype(dtype).mask(Ydf == 1, pd.NA if dtype != "Float64" else None)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        small(MultiLabelNetClassifier).fit(X, missing)
+
+
 @pytest.mark.parametrize(
     "y, match",
     [
