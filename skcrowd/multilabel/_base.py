@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from ..nn._net import BaseNeuralEstimator
+from ..utils.validation import _nullable_frame_as_float
 
 __all__ = [
     "BaseMultiLabelNet",
@@ -67,14 +68,8 @@ def check_multilabel_target(y, n_samples):
     """
     if sp.issparse(y):
         y = y.toarray()
-    if getattr(y, "ndim", None) == 2 and hasattr(y, "dtypes"):
-        # a DataFrame of nullable columns (Int64, boolean, Float64) converts
-        # to an object array, which was rejected as "not an indicator matrix"
-        from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-        if all(is_numeric_dtype(d) or is_bool_dtype(d) for d in y.dtypes):
-            y = y.to_numpy(dtype=np.float64, na_value=np.nan)
-    y = np.asarray(y)
+    # nullable pandas columns: not an object array rejected as non-numeric
+    y = np.asarray(_nullable_frame_as_float(y))
     if y.ndim == 3:
         check_consistent_length(np.empty(n_samples), y)
         try:

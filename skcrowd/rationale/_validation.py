@@ -30,6 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
+from ..utils.validation import _nullable_frame_as_float
+
 __all__ = ["aggregate_rationales", "check_rationales"]
 
 
@@ -100,7 +102,8 @@ def check_rationales(R, n_samples, *, n_terms=None, name="rationales"):
     coords = _coords_3d(R)
     shape = getattr(R, "shape", None)
     if coords is None and not sp.issparse(R):
-        dense = np.asarray(R)
+        # nullable pandas columns: not an object array rejected as non-numeric
+        dense = np.asarray(_nullable_frame_as_float(R))
         shape = dense.shape
         if dense.ndim == 3:
             _check_values(dense, name)

@@ -486,6 +486,24 @@ def _dense_observed(Y, missing_label, input_name):
     )
 
 
+def _nullable_frame_as_float(y):
+    """A DataFrame of nullable numeric/boolean columns as float64, NaN for NA.
+
+    pandas' nullable columns (``Int64``, ``boolean``, ``Float64``) become an
+    object array under ``np.asarray``, which numeric targets (multi-label
+    indicators, rationale counts) reject. Anything else is returned as is.
+    """
+    if getattr(y, "ndim", None) != 2 or not hasattr(y, "dtypes"):
+        return y
+    if not _pandas_has_extension(y):
+        return y
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if all(is_numeric_dtype(d) or is_bool_dtype(d) for d in y.dtypes):
+        return y.to_numpy(dtype=np.float64, na_value=np.nan)
+    return y
+
+
 def _pandas_has_extension(df):
     dtypes = [df.dtypes] if not hasattr(df.dtypes, "__iter__") else list(df.dtypes)
     return any(not isinstance(d, np.dtype) for d in dtypes)

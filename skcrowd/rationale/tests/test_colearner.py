@@ -255,6 +255,22 @@ def test_check_rationales_fractions_and_counts():
         assert out.n_terms == 3 and out.mean_length == pytest.approx(4.25 / 3)
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "boolean"])
+def test_check_rationales_nullable_pandas_counts(dtype):
+    # nullable columns became an object array: "must hold numbers"
+    pd = pytest.importorskip("pandas")
+    counts = np.array([[2, 1, 0], [0, 0, 0], [1, 1, 0]])
+    if dtype == "boolean":
+        counts = (counts > 0).astype(int)
+    frame = pd.DataFrame(counts, columns=["good", "bad", "ugly"]).astype(dtype)
+    np.testing.assert_array_equal(
+        check_rationales(frame, 3).target.toarray(),
+        check_rationales(counts, 3).target.toarray(),
+    )
+    with pytest.raises(ValueError, match="NaN"):
+        check_rationales(frame.mask(frame == 1, None), 3)
+
+
 @pytest.mark.parametrize(
     "R, match",
     [
