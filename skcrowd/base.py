@@ -9,7 +9,7 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_consistent_length, validate_data
 
-from .utils.validation import check_crowd_matrix
+from .utils.validation import _check_worker_ids, check_crowd_matrix
 
 __all__ = ["CrowdClassifierMixin"]
 
@@ -47,6 +47,9 @@ class CrowdClassifierMixin(ClassifierMixin):
         crowd = check_crowd_matrix(
             Y, missing_label=self.missing_label, n_samples=X.shape[0], input_name="y"
         )
+        if reset and hasattr(self, "workers_"):  # an earlier fit's
+            del self.workers_
+        _check_worker_ids(self, Y, reset=reset)
         return X, crowd
 
     def score(self, X, y, sample_weight=None):

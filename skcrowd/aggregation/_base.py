@@ -21,7 +21,11 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils.validation import check_crowd_matrix, is_missing_label
+from ..utils.validation import (
+    _check_worker_ids,
+    check_crowd_matrix,
+    is_missing_label,
+)
 from ._backend import get_backend
 
 __all__ = ["BaseAggregator", "BaseEMAggregator"]
@@ -145,24 +149,12 @@ class BaseAggregator(BaseEstimator):
         )
         # feature names (worker ids of a DataFrame) and the number of workers
         validate_data(self, Y, reset=reset, skip_check_array=True)
-        columns = getattr(Y, "columns", None)
-        if columns is not None and not hasattr(self, "feature_names_in_"):
+        if not hasattr(self, "feature_names_in_"):
             # scikit-learn keeps string column names only: the int worker ids
             # of a pivoted long table were lost, so worker_report showed the
             # positions 0..n-1 as ids and predict on a Dask crowd looked ids
             # up among the positions
-            columns = np.asarray(columns)
-            if reset:
-                self.workers_ = columns
-            elif getattr(self, "workers_", None) is not None and not (
-                len(columns) == len(self.workers_)
-                and np.array_equal(columns, self.workers_)
-            ):
-                raise ValueError(
-                    "The worker ids (columns) of Y should match those seen in fit: "
-                    f"got {columns[:10].tolist()}, fitted on "
-                    f"{np.asarray(self.workers_)[:10].tolist()} (first 10)."
-                )
+            _check_worker_ids(self, Y, reset=reset)
         return crowd
 
     def _encode_gold(self, y_gold, crowd):

@@ -56,6 +56,9 @@ class AggregatedClassifier(CrowdClassifierMixin, BaseEstimator):
         The crowd's classes.
     n_features_in_ : int
         Number of features seen in ``fit``.
+    workers_ : ndarray of shape (n_workers,)
+        The worker ids (column names) of a crowd given as a DataFrame; only
+        then.
 
     Examples
     --------

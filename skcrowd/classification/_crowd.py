@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..base import CrowdClassifierMixin
 from ..nn._net import BaseNeuralEstimator
 from ..nn._target import padded_crowd_target
-from ..utils.validation import check_crowd_matrix
+from ..utils.validation import _check_worker_ids, check_crowd_matrix
 
 __all__ = ["CrowdClassifier", "CROWD_MODEL_NAMES"]
 
@@ -234,6 +234,9 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         The crowd's classes.
     n_workers_ : int
         Number of workers.
+    workers_ : ndarray of shape (n_workers,)
+        The worker ids (column names) of a crowd given as a DataFrame; only
+        then. :meth:`posterior_proba` checks a DataFrame crowd against them.
     n_features_in_ : int
         Number of features.
     worker_confusion_ : ndarray of shape (n_workers, n_classes, n_classes)
@@ -541,7 +544,8 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples, n_workers), or sparse
-            Crowd labels of these samples over the training workers.
+            Crowd labels of these samples over the training workers (a
+            DataFrame's columns must be the worker ids seen in ``fit``).
 
         Returns
         -------
@@ -550,6 +554,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         import torch
 
         X = self._check_X(X)
+        _check_worker_ids(self, y, reset=False)
         crowd = check_crowd_matrix(
             y, missing_label=self.missing_label, classes=self.classes_,
             n_samples=X.shape[0], input_name="y",

@@ -162,6 +162,9 @@ class RationaleCoLearner(CrowdClassifier):
         The crowd's classes.
     n_workers_ : int
         Number of workers of the crowd.
+    workers_ : ndarray of shape (n_workers,)
+        The worker ids (column names) of a crowd given as a DataFrame; only
+        then.
     n_features_in_ : int
         Number of features.
     n_rationale_terms_ : int

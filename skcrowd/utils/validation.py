@@ -486,6 +486,34 @@ def _dense_observed(Y, missing_label, input_name):
     )
 
 
+def _check_worker_ids(estimator, Y, *, reset):
+    """Record (``reset``) or check the worker ids of a DataFrame crowd.
+
+    A crowd given as a DataFrame names its workers by its columns. On
+    ``reset`` they are kept in ``estimator.workers_``; on a later call with a
+    DataFrame, its columns must be the same, in the same order, or the
+    labels would be read as other workers' without a word. Arrays carry no
+    ids and are read by position. An earlier fit's ``workers_`` is the
+    caller's to clear.
+    """
+    columns = getattr(Y, "columns", None)
+    if columns is None:
+        return
+    columns = np.asarray(columns)
+    if reset:
+        estimator.workers_ = columns
+        return
+    fitted = getattr(estimator, "workers_", None)
+    if fitted is not None and not (
+        len(columns) == len(fitted) and np.array_equal(columns, fitted)
+    ):
+        raise ValueError(
+            "The worker ids (columns) of the crowd should match those seen in fit: "
+            f"got {columns[:10].tolist()}, fitted on "
+            f"{np.asarray(fitted)[:10].tolist()} (first 10)."
+        )
+
+
 def _nullable_frame_as_float(y):
     """A DataFrame of nullable numeric/boolean columns as float64, NaN for NA.
 

@@ -405,3 +405,19 @@ def test_low_rank_confusion_for_many_classes(crowd_model):
     shapes = [p.shape for p in clf.net_.module_.crowd_model.parameters()]
     assert (5, 12, 12) not in shapes  # no full matrix per worker
     assert np.mean(clf.predict(info.X) == info.y_true) > 0.5
+
+
+def test_dataframe_crowd_worker_ids_are_kept_and_checked(crowd):
+    # the workers of a DataFrame crowd are its columns: kept in workers_ and
+    # a reordered crowd at posterior_proba is an error, not other workers'
+    pd = pytest.importorskip("pandas")
+    X, Y = crowd.X, crowd.Y
+    ids = [f"w{j}" for j in range(Y.shape[1])]
+    frame = pd.DataFrame(Y, columns=ids)
+    clf = CrowdClassifier(max_epochs=2, random_state=0).fit(X, frame)
+    assert clf.workers_.tolist() == ids
+    expected = clf.posterior_proba(X, Y)
+    np.testing.assert_array_equal(clf.posterior_proba(X, frame), expected)
+    with pytest.raises(ValueError, match="worker ids"):
+        clf.posterior_proba(X, frame[ids[::-1]])
+    assert not hasattr(clf.fit(X, Y), "workers_")  # a refit on an array
