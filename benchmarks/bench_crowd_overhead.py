@@ -17,6 +17,32 @@ one-time set-up, validation and the Dawid-Skene start, is not in the
 epochs; it is reported separately), trained further with
 ``net_.fit_loop(X, target, epochs=1)`` on the exact target ``fit`` built.
 
+With ``--models`` (a comma-separated list of crowd models, or ``all`` for
+``CROWD_MODEL_NAMES``) every listed model is trained and timed the same way,
+each with its own defaults (``mixup_alpha="auto"``: mixup for speelfc, em
+and annot-mix), all interleaved with the plain net in each repetition; the
+report gives each model's ratio to the plain net. The default is
+``crowdlayer-mw`` alone, whose report keeps its original form.
+
+``--split`` adds, per model, where the epoch goes. Over the very batches
+of one epoch (drawn once from the net's own loader), a bare loop of
+``zero_grad, forward, loss, backward, step`` is timed twice on the
+crowd net: once with the crowd model's loss (``module.loss``) and once
+with the backbone and class head alone under a cross-entropy on the
+majority vote. So
+
+- *network*: the bare backbone + head loop (forward, backward, Adam step);
+- *crowd math*: the full bare loop minus the network one (the crowd
+  model's forward and backward, its parameters' step, mixup, and for
+  annot-mix the backbone run once per labelled pair), plus the end-of-epoch
+  hook (em's E- and M-steps, with their evaluation pass over the data),
+  timed on its own;
+- *plumbing*: the epoch's wall time minus both (skorch's loop, loader,
+  target conversion and splitting, callbacks, history).
+
+The same split of the plain net (its bare loop against its epoch) gives
+skorch's own plumbing for comparison.
+
 Usage::
 
     python benchmarks/bench_crowd_overhead.py               # full run
@@ -24,6 +50,8 @@ Usage::
     python benchmarks/bench_crowd_overhead.py --profile     # cProfile a crowd epoch
     python benchmarks/bench_crowd_overhead.py --output \
         benchmarks/results/bench_crowd_overhead.txt
+    python benchmarks/bench_crowd_overhead.py --models all --split --output \
+        benchmarks/results/bench_crowd_overhead_models.txt
 """
 
 from __future__ import annotations
@@ -42,6 +70,64 @@ from _crowd_common import RESULTS_DATE, Report, machine_line  # noqa: E402
 TARGET_RATIO = 1.3
 
 
+def _bare_loops(net, batches, y_mv):
+    """The bare training loops of ``--split`` on a crowd net: ``(full, network)``.
+
+    Each runs ``zero_grad, forward, loss, backward, step`` over ``batches``;
+    ``full`` with the module's crowd loss, ``network`` with the backbone and
+    head alone under a cross-entropy on the majority vote ``y_mv`` (read
+    through the target's item-index column).
+    """
+    from torch.nn import functional as F
+
+    module, optimizer = net.module_, net.optimizer_
+
+    def full():
+        module.train()
+        for Xb, yb in batches:
+            optimizer.zero_grad()
+            module.loss(module(Xb), yb).backward()
+            optimizer.step()
+
+    def network():
+        module.train()
+        for Xb, yb in batches:
+            optimizer.zero_grad()
+            logits = module.head(module.backbone(Xb))
+            F.cross_entropy(logits, y_mv[yb[:, -1]]).backward()
+            optimizer.step()
+
+    return full, network
+
+
+def _plain_bare_loop(net, batches):
+    module, optimizer, criterion = net.module_, net.optimizer_, net.criterion_
+
+    def loop():
+        module.train()
+        for Xb, yb in batches:
+            optimizer.zero_grad()
+            criterion(module(Xb), yb).backward()
+            optimizer.step()
+
+    return loop
+
+
+def _epoch_batches(net, X, y):
+    """The (X, y) tensors of one training epoch, from the net's own loader."""
+    dataset = net.get_dataset(X, y)
+    return [tuple(part for part in batch) for batch in net.get_iterator(
+        dataset, training=True)]
+
+
+def _timed(fn):
+    import time as _time
+
+    t0 = _time.perf_counter()
+    fn()
+    return _time.perf_counter() - t0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -51,8 +137,13 @@ def main(argv=None):
     parser.add_argument("--hidden", default="256,128", help="MLP hidden units")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--models", default="crowdlayer-mw",
+                        help="comma-separated crowd models, or 'all' "
+                        "(default: crowdlayer-mw)")
+    parser.add_argument("--split", action="store_true",
+                        help="split each epoch into network, crowd math and plumbing")
     parser.add_argument("--profile", action="store_true",
-                        help="print a cProfile of one crowd epoch")
+                        help="print a cProfile of one crowd epoch (of each model)")
     parser.add_argument("--output", default=None, help="also write the report here")
     args = parser.parse_args(argv)
 
@@ -61,9 +152,18 @@ def main(argv=None):
     from torch import nn
 
     from skcrowd.aggregation import MajorityVote
-    from skcrowd.classification import CrowdClassifier
+    from skcrowd.classification import CROWD_MODEL_NAMES, CrowdClassifier
     from skcrowd.datasets import make_crowd_classification
     from skcrowd.nn import MLP
+
+    models = (
+        list(CROWD_MODEL_NAMES) if args.models == "all" else args.models.split(",")
+    )
+    unknown = [m for m in models if m not in CROWD_MODEL_NAMES]
+    if unknown:
+        parser.error(f"unknown crowd models {unknown}; choose from {CROWD_MODEL_NAMES}")
+    # the original single-model report, unless asked for more
+    per_model = models != ["crowdlayer-mw"] or args.split
 
     torch.set_num_threads(args.threads)
     n_samples = args.n_samples or (2000 if args.quick else 20000)
@@ -87,15 +187,18 @@ def main(argv=None):
             return super()._fit_net(X, target, **info)
 
     common = dict(max_epochs=1, batch_size=args.batch_size, lr=1e-3)
-    t0 = time.perf_counter()
-    crowd_clf = RecordingCrowdClassifier(
-        crowd_model="crowdlayer-mw", hidden_units=hidden, optimizer="adam",
-        random_state=0, **common,
-    ).fit(X, Y)
-    crowd_fit_s = time.perf_counter() - t0
-    crowd_net = crowd_clf.net_
-    X_net, target = crowd_clf.bench_data_
-    setup_s = crowd_fit_s - crowd_net.history[-1, "dur"]
+    crowd = {}  # model -> (net, X, target, set-up seconds)
+    for model in models:
+        t0 = time.perf_counter()
+        crowd_clf = RecordingCrowdClassifier(
+            crowd_model=model, hidden_units=hidden, optimizer="adam",
+            random_state=0, **common,
+        ).fit(X, Y)
+        crowd_fit_s = time.perf_counter() - t0
+        crowd_net = crowd_clf.net_
+        X_net, target = crowd_clf.bench_data_
+        setup_s = crowd_fit_s - crowd_net.history[-1, "dur"]
+        crowd[model] = (crowd_net, X_net, target, setup_s)
 
     torch.manual_seed(0)
     backbone = MLP(n_features, hidden, 0.0)
@@ -106,14 +209,41 @@ def main(argv=None):
     )
     plain_net.fit(X, y_mv)  # the warm-up epoch
 
-    times = {"crowd": [], "plain": []}
+    names = ["plain", *models] if per_model else ["crowd", "plain"]
+    times = {name: [] for name in names}
+    parts = {}  # (name, part) -> times of --split's bare loops
+    loops = {}
+    if args.split:
+        y_mv_t = torch.as_tensor(y_mv)
+        loops["plain"] = {"bare": _plain_bare_loop(
+            plain_net, _epoch_batches(plain_net, X, y_mv))}
+        for model, (net, X_net, target, _) in crowd.items():
+            full, network = _bare_loops(net, _epoch_batches(net, X_net, target), y_mv_t)
+            loops[model] = {"bare": full, "network": network}
+            hook = dict(net.callbacks_).get("crowd_model_epoch_end")
+            if hook is not None:
+                dataset = net.get_dataset(X_net, target)
+                loops[model]["hook"] = (
+                    lambda hook=hook, net=net, dataset=dataset:
+                    hook.on_epoch_end(net, dataset_train=dataset)
+                )
+            for fn in loops[model].values():
+                fn()  # warm-up
+        loops["plain"]["bare"]()
+
+    def run_epoch(name):
+        if name == "plain":
+            return plain_net.fit_loop(X, y_mv, epochs=1)
+        net, X_net, target, _ = crowd["crowdlayer-mw" if name == "crowd" else name]
+        return net.fit_loop(X_net, target, epochs=1)
+
     for _ in range(reps):
-        for name, net, y in (("crowd", crowd_net, target), ("plain", plain_net, y_mv)):
-            t0 = time.perf_counter()
-            net.fit_loop(X_net if name == "crowd" else X, y, epochs=1)
-            times[name].append(time.perf_counter() - t0)
+        order = ["crowd", "plain"] if not per_model else names
+        for name in order:
+            times[name].append(_timed(lambda name=name: run_epoch(name)))
+            for part, fn in loops.get(name, {}).items():
+                parts.setdefault((name, part), []).append(_timed(fn))
     med = {k: float(np.median(v)) for k, v in times.items()}
-    ratio = med["crowd"] / med["plain"]
     n_batches = int(np.ceil(n_samples / args.batch_size))
 
     out = Report()
@@ -125,22 +255,76 @@ def main(argv=None):
     out(f"both nets: MLP {hidden} + linear head, batch {args.batch_size} "
         f"({n_batches} batches per epoch), Adam lr 1e-3, shuffled loader, no "
         "validation split, no callbacks")
-    out("crowd: CrowdClassifier(crowd_model='crowdlayer-mw') on the crowd matrix; "
-        "plain: skorch NeuralNetClassifier + CrossEntropyLoss on majority-vote labels")
-    out(f"{reps} interleaved epochs each after one warm-up epoch; wall time of "
-        "net.fit_loop(X, y, epochs=1); medians")
-    out()
-    out(f"{'net':8s} {'median s/epoch':>15s} {'min':>8s} {'max':>8s}   all")
-    for name in ("plain", "crowd"):
-        v = times[name]
-        out(f"{name:8s} {med[name]:15.3f} {min(v):8.3f} {max(v):8.3f}   "
-            + " ".join(f"{t:.3f}" for t in v))
-    out(f"crowd fit's one-time set-up (validation, target, Dawid-Skene start, "
-        f"building the net): {setup_s:.2f} s")
-    out()
-    out("== target ==")
-    out(f"crowd / plain median epoch time {ratio:.2f} <= {TARGET_RATIO}: "
-        f"{'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+    if not per_model:
+        ratio = med["crowd"] / med["plain"]
+        out("crowd: CrowdClassifier(crowd_model='crowdlayer-mw') on the crowd matrix; "
+            "plain: skorch NeuralNetClassifier + CrossEntropyLoss on majority-vote "
+            "labels")
+        out(f"{reps} interleaved epochs each after one warm-up epoch; wall time of "
+            "net.fit_loop(X, y, epochs=1); medians")
+        out()
+        out(f"{'net':8s} {'median s/epoch':>15s} {'min':>8s} {'max':>8s}   all")
+        for name in ("plain", "crowd"):
+            v = times[name]
+            out(f"{name:8s} {med[name]:15.3f} {min(v):8.3f} {max(v):8.3f}   "
+                + " ".join(f"{t:.3f}" for t in v))
+        out(f"crowd fit's one-time set-up (validation, target, Dawid-Skene start, "
+            f"building the net): {crowd['crowdlayer-mw'][3]:.2f} s")
+        out()
+        out("== target ==")
+        out(f"crowd / plain median epoch time {ratio:.2f} <= {TARGET_RATIO}: "
+            f"{'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+    else:
+        out("crowd: CrowdClassifier(crowd_model=m) on the crowd matrix, each model "
+            "with its defaults (mixup_alpha='auto': on for speelfc, em, annot-mix); "
+            "plain: skorch NeuralNetClassifier + CrossEntropyLoss on majority-vote "
+            "labels")
+        out(f"{reps} interleaved epochs each (plain, then every model, per "
+            "repetition) after one warm-up epoch; wall time of "
+            "net.fit_loop(X, y, epochs=1); medians")
+        out()
+        head = f"{'net':16s} {'s/epoch':>8s} {'min':>7s} {'max':>7s} {'ratio':>6s}"
+        if args.split:
+            head += (f" | {'network':>8s} {'crowd math':>10s} {'plumbing':>9s}"
+                     f" {'(hook)':>7s}  s/epoch (share)")
+        out(head + f" {'set-up s':>9s}")
+        for name in names:
+            v = times[name]
+            line = (f"{name:16s} {med[name]:8.3f} {min(v):7.3f} {max(v):7.3f} "
+                    f"{med[name] / med['plain']:6.2f}")
+            if args.split:
+                pm = {part: float(np.median(t)) for (n, part), t in parts.items()
+                      if n == name}
+                if name == "plain":
+                    network, math = pm["bare"], 0.0
+                else:
+                    network = pm["network"]
+                    math = pm["bare"] - pm["network"] + pm.get("hook", 0.0)
+                plumbing = med[name] - network - math
+                share = [
+                    f"{100 * x / med[name]:.0f}%" for x in (network, math, plumbing)
+                ]
+                hook = f"{pm['hook']:7.3f}" if "hook" in pm else f"{'-':>7s}"
+                line += (f" | {network:8.3f} {math:10.3f} {plumbing:9.3f} {hook}  "
+                         f"({' / '.join(share)})")
+            setup = "" if name == "plain" else f"{crowd[name][3]:9.2f}"
+            out(line + f" {setup:>9s}")
+        if args.split:
+            out()
+            out("split (medians of bare loops over one epoch's batches, interleaved "
+                "with the epochs): network = backbone + head forward/backward + "
+                "Adam step under a cross-entropy; crowd math = the bare loop with "
+                "the crowd loss minus the network one, plus the end-of-epoch hook "
+                "(em); plumbing = the epoch minus both (skorch loop, loader, "
+                "target handling, callbacks, history). For plain, network is its "
+                "bare loop")
+        out()
+        out("== target ==")
+        for name in models:
+            ratio = med[name] / med["plain"]
+            verdict = "" if name != "crowdlayer-mw" else (
+                f" <= {TARGET_RATIO}: {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+            out(f"{name} / plain median epoch time {ratio:.2f}{verdict}")
     if args.quick:
         out("(--quick: smoke run)")
 
@@ -148,11 +332,14 @@ def main(argv=None):
         import cProfile
         import pstats
 
-        prof = cProfile.Profile()
-        prof.enable()
-        crowd_net.fit_loop(X_net, target, epochs=1)
-        prof.disable()
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        for model in models:
+            net, X_net, target, _ = crowd[model]
+            print(f"\n== cProfile of one {model} epoch ==")
+            prof = cProfile.Profile()
+            prof.enable()
+            net.fit_loop(X_net, target, epochs=1)
+            prof.disable()
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     if args.output:
         out.save(args.output)
 
