@@ -1038,14 +1038,26 @@ class RaykarEM(BaseCrowdModel):
         ce = -(q * F.log_softmax(logits, dim=1)).sum(dim=1)
         return masked_mean(ce, has_label) + self.regularization(logits, rep)
 
+    def log_joint(self, logits, rep, workers, labels):
+        # the base class's, without the (B, L, K, K) confusions of every pair
+        # to pick K numbers from each: index the label's column directly
+        mask = (labels >= 0).unsqueeze(-1)
+        per_label = self.log_confusion[workers.clamp_min(0), :, labels.clamp_min(0)]
+        return F.log_softmax(logits, dim=1) + (per_label * mask).sum(dim=1)
+
     @torch.no_grad()
     def on_epoch_end(self, batches, n_train_batches):
         from ._modules import crowd_target_index, split_crowd_target
 
         k = self.n_classes
+        # one M-step and one E-step over all rows, not a dozen small ops per
+        # batch (the rows keep the batches' order, so the counts add up in
+        # the same order)
+        train = [target for _, _, target in batches[:n_train_batches]]
         # M-step for the workers, from the posteriors the epoch trained on
         counts = torch.zeros_like(self.log_confusion)
-        for _, _, target in batches[:n_train_batches]:
+        if train:
+            target = torch.cat(train)
             workers, labels = split_crowd_target(target)
             rows, slots = (labels >= 0).nonzero(as_tuple=True)
             q = self.posterior[crowd_target_index(target)[rows]]  # (n, K)
@@ -1061,7 +1073,11 @@ class RaykarEM(BaseCrowdModel):
             total > 0, fresh.clamp_min(1e-30).log(), self.log_confusion
         )
         # E-step for every row, training and validation
-        for logits, rep, target in batches:
+        if batches:
+            logits, rep, target = (
+                None if parts[0] is None else torch.cat(parts)
+                for parts in zip(*batches, strict=True)
+            )
             workers, labels = split_crowd_target(target)
             post = self.log_posterior(logits, rep, workers.clamp_min(0), labels)
             self.posterior[crowd_target_index(target)] = post.exp()
