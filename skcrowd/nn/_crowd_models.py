@@ -1050,14 +1050,14 @@ class RaykarEM(BaseCrowdModel):
         from ._modules import crowd_target_index, split_crowd_target
 
         k = self.n_classes
-        # one M-step and one E-step over all rows, not a dozen small ops per
-        # batch (the rows keep the batches' order, so the counts add up in
-        # the same order)
-        train = [target for _, _, target in batches[:n_train_batches]]
+        # one M-step and one E-step per run of consecutive batches of at most
+        # _EM_CHUNK_CELLS (row, pair, class) cells, not a dozen small ops per
+        # batch; the rows keep the batches' order, so the counts add up in
+        # the same order
         # M-step for the workers, from the posteriors the epoch trained on
         counts = torch.zeros_like(self.log_confusion)
-        if train:
-            target = torch.cat(train)
+        for chunk in _consecutive_chunks(batches[:n_train_batches], k):
+            target = torch.cat([target for _, _, target in chunk])
             workers, labels = split_crowd_target(target)
             rows, slots = (labels >= 0).nonzero(as_tuple=True)
             q = self.posterior[crowd_target_index(target)[rows]]  # (n, K)
@@ -1073,11 +1073,31 @@ class RaykarEM(BaseCrowdModel):
             total > 0, fresh.clamp_min(1e-30).log(), self.log_confusion
         )
         # E-step for every row, training and validation
-        if batches:
+        for chunk in _consecutive_chunks(batches, k):
             logits, rep, target = (
                 None if parts[0] is None else torch.cat(parts)
-                for parts in zip(*batches, strict=True)
+                for parts in zip(*chunk, strict=True)
             )
             workers, labels = split_crowd_target(target)
             post = self.log_posterior(logits, rep, workers.clamp_min(0), labels)
             self.posterior[crowd_target_index(target)] = post.exp()
+
+
+#: cells (rows x label slots x classes) of one chunk of RaykarEM's epoch pass
+_EM_CHUNK_CELLS = 2**22
+
+
+def _consecutive_chunks(batches, n_classes):
+    """Runs of consecutive ``(logits, rep, target)`` batches, each of at most
+    :data:`_EM_CHUNK_CELLS` cells (or one batch), in order."""
+    chunk, cells = [], 0
+    for batch in batches:
+        target = batch[2]
+        size = target.shape[0] * (target.shape[1] // 2) * n_classes
+        if chunk and cells + size > _EM_CHUNK_CELLS:
+            yield chunk
+            chunk, cells = [], 0
+        chunk.append(batch)
+        cells += size
+    if chunk:
+        yield chunk
