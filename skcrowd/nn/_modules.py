@@ -330,7 +330,10 @@ class CrowdModelEpochEnd(Callback):
         # hook's time with a small network); with the plain step, set the
         # mode once and infer. A net that changes the step (accelerate
         # gathers its outputs) keeps it.
-        plain_step = type(net).evaluation_step is NeuralNet.evaluation_step
+        # (``_set_training`` is skorch's own, private: without it, the step)
+        plain_step = type(net).evaluation_step is NeuralNet.evaluation_step and (
+            hasattr(net, "_set_training")
+        )
         if plain_step:
             net._set_training(False)
         with torch.no_grad():
