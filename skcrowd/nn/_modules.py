@@ -329,8 +329,8 @@ class CrowdModelEpochEnd(Callback):
         # mode again per batch (a recursive ``train(False)``: a fifth of the
         # hook's time with a small network); with the plain step, set the
         # mode once and infer. A net that changes the step (accelerate
-        # gathers its outputs) keeps it.
-        # (``_set_training`` is skorch's own, private: without it, the step)
+        # gathers its outputs) keeps it, as does a skorch without the
+        # (private) ``_set_training``.
         plain_step = type(net).evaluation_step is NeuralNet.evaluation_step and (
             hasattr(net, "_set_training")
         )
