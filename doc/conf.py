@@ -213,6 +213,16 @@ def _module_docstring(path):
         return ""
 
 
+def _script_for(name):
+    """The script of results file ``name``: itself or the longest prefix."""
+    parts = name.split("_")
+    for i in range(len(parts), 1, -1):
+        stem = "_".join(parts[:i])
+        if (ROOT / "benchmarks" / f"{stem}.py").exists():
+            return stem
+    return name
+
+
 def write_benchmark_results(out=DOC / "generated" / "benchmark_results.rst.inc"):
     """Write the body of benchmarks.rst from ``benchmarks/results/*.txt``.
 
@@ -230,11 +240,16 @@ def write_benchmark_results(out=DOC / "generated" / "benchmark_results.rst.inc")
         name = result.stem
         title = f"``{name}``"
         lines += [title, "-" * len(title), ""]
-        doc = _module_docstring(ROOT / "benchmarks" / f"{name}.py")
-        if doc:
-            lines += [*doc.splitlines(), ""]
+        script = _script_for(name)
+        if script == name:
+            doc = _module_docstring(ROOT / "benchmarks" / f"{name}.py")
+            if doc:
+                lines += [*doc.splitlines(), ""]
+            where = f"Script: ``benchmarks/{script}.py``."
+        else:  # a variant run, e.g. bench_music_cv.txt of bench_music.py --cv
+            where = f"A variant run of ``benchmarks/{script}.py``."
         lines += [
-            f"Script: ``benchmarks/{name}.py``. Last recorded run "
+            f"{where} Last recorded run "
             f"(``benchmarks/results/{result.name}``):",
             "",
             f".. literalinclude:: /../benchmarks/results/{result.name}",
