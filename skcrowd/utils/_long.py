@@ -135,17 +135,17 @@ def crowd_matrix_from_long(
                 "With data=None, task, worker and label must be 1-D arrays; got "
                 f"shapes {[a.shape for a in arrays]}."
             )
-        lengths = {len(a) for a in arrays}
-        if len(lengths) != 1:
-            raise ValueError(
-                "task, worker and label arrays have different lengths: "
-                f"{[len(a) for a in arrays]}."
-            )
         t, w, lab = arrays
     else:
         t = _column(data, task, "task")
         w = _column(data, worker, "worker")
         lab = _column(data, label, "label")
+    # a dict of columns is not a table: its columns may differ in length
+    if len({len(t), len(w), len(lab)}) != 1:
+        raise ValueError(
+            "task, worker and label arrays have different lengths: "
+            f"{[len(t), len(w), len(lab)]}."
+        )
     if len(lab) == 0:
         raise ValueError("The long table has no rows: no observed label.")
     keep = ~is_missing_label(lab, missing_label)
@@ -237,6 +237,11 @@ def crowd_matrix_to_long(
     import pandas as pd
 
     names = ("task", "worker", "label") if names is None else tuple(names)
+    if len(names) != 3 or len(set(names)) != 3:
+        raise ValueError(
+            "names must be 3 distinct column names (task, worker, label); "
+            f"got {names!r}."
+        )
     crowd = check_crowd_matrix(Y, missing_label=missing_label)
     tasks = np.arange(crowd.n_samples) if tasks is None else _ids(tasks)
     workers = np.arange(crowd.n_workers) if workers is None else _ids(workers)

@@ -419,6 +419,8 @@ def check_crowd_matrix(
             )
         try:
             sorter = np.argsort(classes, kind="stable")
+            ordered = classes[sorter]
+            repeated = np.asarray(ordered[1:] == ordered[:-1])
             pos = np.searchsorted(classes, observed, sorter=sorter)
             label = sorter[np.clip(pos, 0, len(classes) - 1)]
             unknown = np.asarray(classes[label] != observed)
@@ -427,6 +429,12 @@ def check_crowd_matrix(
                 f"{input_name} labels cannot be compared with the classes "
                 f"{classes.tolist()}: {exc}"
             ) from None
+        if np.any(repeated):
+            # a repeated class would get a code no label ever maps to
+            raise ValueError(
+                "classes must not repeat a label; got repeated "
+                f"{np.unique(ordered[1:][repeated])[:10].tolist()}."
+            )
         unknown = np.broadcast_to(unknown, observed.shape)
         if np.any(unknown):
             raise ValueError(

@@ -208,6 +208,8 @@ FROM_LONG_ERRORS = [
     (dict(task=[0, 1], worker=[None, 0], label=[1, 2]), "worker ids contain missing"),
     (dict(task=[[0, 1]], worker=[[0, 1]], label=[[1, 2]]), "1-D"),
     (dict(), "1-D"),
+    (dict(data={"task": [0, 1, 2], "worker": [0, 1], "label": [1, 0]}),
+     "different lengths"),
 ]
 
 
@@ -462,3 +464,9 @@ def test_property_duplicates(df, keep):
             Y, tasks=tasks, workers=workers, classes=classes if sparse else None
         )
         assert _rows(long) == {(t, w, lab) for (t, w), lab in expected.items()}
+
+
+@pytest.mark.parametrize("names", [("a", "b"), ("a", "b", "c", "d"), ("a", "a", "b")])
+def test_to_long_bad_names(names):
+    with pytest.raises(ValueError, match="names must be 3 distinct column names"):
+        crowd_matrix_to_long(np.array([[0, 1], [1, 1]]), names=names)

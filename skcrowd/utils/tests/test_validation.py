@@ -297,6 +297,15 @@ def test_unknown_label_with_classes_raises():
         check_crowd_matrix(np.array([[0]]), classes=[])
 
 
+@pytest.mark.parametrize("classes", [[0, 0, 1], ["b", "a", "b"]])
+def test_repeated_classes_raise(classes):
+    # a repeated class got a code that no label maps to: worker_confusion
+    # returned a NaN row for it
+    Y = np.array([[classes[0], classes[-1]], [classes[-1], classes[-1]]], dtype=object)
+    with pytest.raises(ValueError, match="classes must not repeat a label"):
+        check_crowd_matrix(Y, classes=classes)
+
+
 # -------------------------------------------------------------- n_samples
 
 
