@@ -65,7 +65,11 @@ def triplet_accuracy(embedding, triplets, *, query="odd-one-out"):
         raise ValueError("triplets must be an integer array of shape (n, 3).")
     if query not in _PAIRS:
         raise ValueError(f"query must be 'odd-one-out' or 'anchor'; got {query!r}.")
-    if triplets.size and (triplets.min() < 0 or triplets.max() >= len(embedding)):
+    if len(triplets) == 0:
+        raise ValueError("triplets is empty: the accuracy of no triplet is undefined.")
+    if not np.all(np.isfinite(embedding)):
+        raise ValueError("embedding contains NaN or infinity.")
+    if triplets.min() < 0 or triplets.max() >= len(embedding):
         raise ValueError("triplets index objects outside the embedding.")
     dist = np.stack(
         [
@@ -98,8 +102,15 @@ def clustering_purity(labels_true, labels_pred):
     >>> clustering_purity([0, 0, 1, 1], [5, 5, 5, 7])
     0.75
     """
-    _, true = np.unique(np.asarray(labels_true), return_inverse=True)
-    _, pred = np.unique(np.asarray(labels_pred), return_inverse=True)
+    labels_true, labels_pred = np.asarray(labels_true), np.asarray(labels_pred)
+    if labels_true.ndim != 1 or labels_pred.ndim != 1:
+        # np.unique flattens: a 2-D input gave a purity above 1
+        raise ValueError(
+            "labels_true and labels_pred must be 1-D; got shapes "
+            f"{labels_true.shape} and {labels_pred.shape}."
+        )
+    _, true = np.unique(labels_true, return_inverse=True)
+    _, pred = np.unique(labels_pred, return_inverse=True)
     if len(true) != len(pred) or len(true) == 0:
         raise ValueError("labels_true and labels_pred must be non-empty, same length.")
     table = np.zeros((pred.max() + 1, true.max() + 1), dtype=np.int64)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
+from sklearn.utils.validation import _check_sample_weight
 
 from ..utils.validation import check_crowd_matrix, is_missing_label
 
@@ -321,7 +324,16 @@ def crowd_agreement(y_pred, Y, *, missing_label=np.nan, sample_weight=None):
     y_pred = _as_1d(y_pred, crowd.n_samples, "y_pred")
     pred = _encode_labels(y_pred, crowd.classes, missing_label)
     hit = pred[crowd.item] == crowd.label
-    weights = None if sample_weight is None else np.asarray(sample_weight)[crowd.item]
+    weights = None
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, np.empty((crowd.n_samples, 0)), dtype=np.float64
+        )
+        weights = sample_weight[crowd.item]
+        if weights.sum() == 0:
+            raise ValueError(
+                "sample_weight sums to zero over the items with an observed label."
+            )
     return float(np.average(hit, weights=weights))
 
 
@@ -365,6 +377,15 @@ def crowd_log_likelihood(proba_worker, Y, *, classes=None, missing_label=np.nan,
     """
     crowd = check_crowd_matrix(Y, missing_label=missing_label, classes=classes)
     proba = np.asarray(proba_worker, dtype=float)
+    if not (isinstance(eps, Real) and 0 <= eps < 1):
+        raise ValueError(f"eps must be a float in [0, 1); got {eps!r}.")
+    if not np.all(np.isfinite(proba)):
+        raise ValueError("proba_worker contains NaN or infinity.")
+    if proba.size and (proba.min() < 0 or proba.max() > 1 + 1e-8):
+        raise ValueError(
+            "proba_worker must hold probabilities in [0, 1]; got values in "
+            f"[{proba.min():.3g}, {proba.max():.3g}]."
+        )
     k = crowd.n_classes
     if proba.ndim == 2:
         expected = (crowd.n_samples, k)
