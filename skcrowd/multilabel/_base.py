@@ -149,6 +149,41 @@ def f1_scores(Y, P):
     return float(micro), float(per.mean())
 
 
+def _check_tune_thresholds_args(proba, Y, default, bounds, shrinkage):
+    """Validated ``proba`` and ``Y`` as float arrays of one (n, n_labels) shape."""
+    proba = np.asarray(proba, dtype=float)
+    Y = np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=float)
+    if proba.ndim != 2 or proba.shape != Y.shape:
+        raise ValueError(
+            "proba and Y must be 2-D arrays of one shape (n_samples, n_labels); "
+            f"got {proba.shape} and {Y.shape}."
+        )
+    if len(proba) == 0:
+        raise ValueError("proba and Y are empty: no held-out item to tune on.")
+    for name, values in (("proba", proba), ("Y", Y)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} contains NaN or infinity.")
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise ValueError(f"{name} must hold values in [0, 1].")
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds must be a pair (low, high); got {bounds!r}."
+        ) from None
+    if not 0 <= low <= high <= 1:
+        raise ValueError(
+            f"bounds must satisfy 0 <= low <= high <= 1; got {tuple(bounds)!r}."
+        )
+    if not (isinstance(default, Real) and 0 <= default <= 1):
+        raise ValueError(f"default must be a threshold in [0, 1]; got {default!r}.")
+    if not (isinstance(shrinkage, Real) and 0 <= shrinkage < np.inf):
+        raise ValueError(
+            f"shrinkage must be a finite number >= 0; got {shrinkage!r}."
+        )
+    return proba, Y
+
+
 def tune_thresholds(proba, Y, default=0.5, bounds=(0.1, 0.9), shrinkage=4.0):
     """Per-label thresholds maximising each label's F1 on held-out data.
 
@@ -174,8 +209,8 @@ def tune_thresholds(proba, Y, default=0.5, bounds=(0.1, 0.9), shrinkage=4.0):
     >>> tune_thresholds(proba, Y, shrinkage=0).round(2).tolist()
     [0.35, 0.3]
     """
-    proba = np.asarray(proba, dtype=float)
-    Y = np.asarray(Y) >= 0.5
+    proba, Y = _check_tune_thresholds_args(proba, Y, default, bounds, shrinkage)
+    Y = Y >= 0.5
     n, n_labels = proba.shape
     # the global threshold: best micro-F1 over a grid
     grid = np.linspace(0.02, 0.98, 49)

@@ -136,3 +136,28 @@ def test_tuned_thresholds_maximise_each_label_f1():
         p = proba[:, c] >= t[c]
         got = 2 * (p & truth[:, c]).sum() / (p.sum() + truth[:, c].sum())
         assert got == pytest.approx(max(f1))
+
+
+_P = np.array([[0.9, 0.2], [0.4, 0.1], [0.3, 0.3]])
+_T = np.array([[1, 0], [1, 0], [0, 0]])
+BAD_TUNE_ARGS = [
+    # no check at all: IndexError, NaN thresholds or silently swapped bounds
+    (dict(Y=_T[:, :1]), "one shape"),
+    (dict(proba=_P[:, 0], Y=_T[:, 0]), "one shape"),
+    (dict(proba=np.where(_P > 0.5, np.nan, _P)), "NaN"),
+    (dict(proba=_P * 3), r"\[0, 1\]"),
+    (dict(proba=np.empty((0, 2)), Y=np.empty((0, 2))), "empty"),
+    (dict(bounds=(0.9, 0.1)), "low <= high"),
+    (dict(bounds=(np.nan, 0.9)), "low <= high"),
+    (dict(bounds=0.5), "pair"),
+    (dict(shrinkage=np.nan), "shrinkage"),
+    (dict(shrinkage=-2), "shrinkage"),
+    (dict(default=np.nan), "default"),
+]
+
+
+@pytest.mark.parametrize("kwargs, match", BAD_TUNE_ARGS)
+def test_tune_thresholds_bad_input(kwargs, match):
+    kwargs = {"proba": _P, "Y": _T, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        tune_thresholds(**kwargs)
