@@ -302,6 +302,8 @@ def rationale_terms(text):
     >>> rationale_terms("Glad I did. The flavors were GREAT!  -")
     ['glad', 'i', 'did', 'the', 'flavors', 'were', 'great']
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}.")
     out = []
     for token in text.split():
         term = _term(token)

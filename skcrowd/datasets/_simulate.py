@@ -120,7 +120,10 @@ def _resolve_profiles(worker_profiles, n_workers, rng, known=WORKER_PROFILES):
 
 
 def _check_profile_names(names, known=WORKER_PROFILES):
-    unknown = sorted({str(n) for n in names if n not in known})
+    # a non-string (e.g. a confusion matrix) made ``n not in known`` ambiguous
+    unknown = sorted(
+        {str(n)[:40] for n in names if not isinstance(n, str) or n not in known}
+    )
     if unknown:
         raise ValueError(
             f"Unknown worker profile(s) {unknown}; known profiles are "

@@ -142,6 +142,11 @@ def simulate_multiview_triplets(
         if objects is None
         else np.unique(np.asarray(objects, dtype=np.int64))
     )
+    if len(pool) and (pool[0] < 0 or pool[-1] >= len(attributes)):
+        raise ValueError(
+            f"objects must index the {len(attributes)} rows of attributes; got "
+            f"indices in [{pool[0]}, {pool[-1]}]."
+        )
     workers = rng.randint(len(worker_views), size=n_triplets)
     views = worker_views[workers]
     rows = np.empty((n_triplets, 3), dtype=np.int64)
