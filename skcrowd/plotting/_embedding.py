@@ -109,6 +109,16 @@ def plot_view_embeddings(
                 "labels must be (n_objects,) or (n_objects, n_views); got "
                 f"{labels.shape}."
             )
+    # per-view lists: one entry per view, else an IndexError mid-figure
+    for name, per_view in (
+        ("titles", titles),
+        ("label_names", label_names),
+        ("palettes", palettes),
+    ):
+        if per_view is not None and len(per_view) != n_views:
+            raise ValueError(
+                f"{name} must have one entry per view ({n_views}); got {per_view!r}."
+            )
     plt = _import_pyplot()
     if axes is None:
         _, axes = plt.subplots(1, n_views, figsize=(4 * n_views, 4), squeeze=False)
