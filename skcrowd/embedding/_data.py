@@ -332,9 +332,25 @@ def odd_one_out_to_anchor(triplets, workers=None):
     [[0, 1, 2], [1, 0, 2]]
     """
     triplets = np.asarray(triplets)
+    if (
+        triplets.ndim != 2
+        or triplets.shape[1] != 3
+        or (triplets.size and triplets.dtype.kind not in "iu")
+        or (triplets.size and triplets.min() < 0)
+    ):
+        raise ValueError(
+            "triplets must be an array of shape (n_triplets, 3) of non-negative "
+            f"integer object indices; got shape {triplets.shape}, dtype "
+            f"{triplets.dtype}."
+        )
     anchor = np.concatenate([triplets, triplets[:, [1, 0, 2]]])
     if workers is not None:
         workers = np.asarray(workers)
+        if workers.shape != (len(triplets),):
+            raise ValueError(
+                f"workers must have one entry per triplet ({len(triplets)}); got "
+                f"shape {workers.shape}."
+            )
         workers = np.concatenate([workers, workers])
     return anchor, workers
 

@@ -119,3 +119,19 @@ def test_a_stray_huge_index_is_rejected_unless_the_count_is_given():
     # and above it, when the triplets name objects up to it densely enough
     dense = np.arange(3 * 20_000).reshape(-1, 3) * 50
     assert check_triplets(dense)[3] == int(dense.max()) + 1
+
+
+@pytest.mark.parametrize(
+    "triplets, workers",
+    [
+        ([[0, 1]], None),  # IndexError
+        ("abc", None),  # IndexError
+        ([[0, 1, 2.5]], None),  # float indices passed through
+        ([[0, 1, np.nan]], None),  # NaN passed through
+        ([[0, 1, -1]], None),  # negative index passed through
+        ([[0, 1, 2], [2, 3, 4]], ["a"]),  # workers of the wrong length kept
+    ],
+)
+def test_odd_one_out_to_anchor_bad_input(triplets, workers):
+    with pytest.raises(ValueError, match="triplets must be|workers must have"):
+        odd_one_out_to_anchor(triplets, workers)
