@@ -124,6 +124,8 @@ def _diagonal_logits(confusion, floor=1e-6):
     confusion's diagonal on its diagonal."""
     k = confusion.shape[-1]
     diag = torch.diagonal(confusion, dim1=-2, dim2=-1).clamp(floor, 1 - floor)
+    if k < 2:  # one class: no wrong label, and log(0) would be -inf (NaN later)
+        return torch.zeros_like(diag)
     return torch.log(diag * (k - 1) / (1 - diag))
 
 
@@ -556,7 +558,10 @@ def _require_representation(rep, what="This crowd model's confusion"):
 
 
 def _diagonal_logit(n_classes, accuracy):
-    """Diagonal logit giving ``accuracy`` on the diagonal of a softmax row."""
+    """Diagonal logit giving ``accuracy`` on the diagonal of a softmax row
+    (0 for one class, whose one-entry row is 1 whatever the logit)."""
+    if n_classes < 2:  # log(0) = -inf made the models' outputs NaN
+        return 0.0
     return float(torch.log(torch.tensor(accuracy * (n_classes - 1) / (1 - accuracy))))
 
 

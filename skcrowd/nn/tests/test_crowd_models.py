@@ -404,3 +404,21 @@ def test_annot_mix_dawid_skene_start_samples_the_labelled_pairs_workers():
     before = model.worker_embedding.weight.detach().clone()
     assert model.initialize_confusion(target)
     assert (model.worker_embedding.weight != before).any(dim=1).all()
+
+
+@pytest.mark.parametrize("name", CROWD_MODEL_NAMES)
+def test_one_class_gives_finite_distributions(name):
+    # a crowd with one observed class: the diagonal logits of the start
+    # (log(K - 1) = log 0) were -inf, and the outputs of crowdlayer-vw(+b),
+    # instance and annot-mix NaN
+    model = CROWD_MODELS[name](1, 2, REP, reg=0.01)
+    model.initialize_from_crowd(np.array([0, 1]), np.array([0, 1]), np.zeros(2, int), 2)
+    model.initialize_confusion(torch.ones(2, 1, 1), worker=np.array([0, 1]))
+    logits, rep = torch.zeros(2, 1), torch.randn(2, REP)
+    workers, labels = torch.tensor([[0], [1]]), torch.tensor([[0], [0]])
+    kwargs = {"index": torch.arange(2)} if model.uses_item_index else {}
+    model.eval()
+    assert torch.isfinite(model.loss(logits, rep, workers, labels, **kwargs))
+    ann = model.log_annotation_proba(logits, rep, workers)
+    np.testing.assert_allclose(ann.detach(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(model.mean_confusion(rep).detach(), 1.0, atol=1e-6)
