@@ -261,7 +261,9 @@ class BaseNeuralEstimator(BaseEstimator):
     ``max_epochs``, ``batch_size``, ``optimizer``, ``weight_decay``,
     ``device``, ``random_state``, ``validation_fraction``,
     ``early_stopping`` (with ``n_iter_no_change``), ``callbacks`` and
-    ``verbose``.
+    ``verbose``. A fit whose training diverged to non-finite weights (a
+    too large ``lr``, unscaled features) raises a ``ValueError`` saying so,
+    instead of predicting NaN.
 
     See Also
     --------
@@ -452,6 +454,7 @@ class BaseNeuralEstimator(BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self._record_train_state(net, seed, source)
+        _check_finite_parameters(self, net)
         return net
 
     def _record_train_state(self, net, seed, source):
@@ -616,6 +619,30 @@ class BaseNeuralEstimator(BaseEstimator):
 
 def _silent(*args, **kwargs):
     pass
+
+
+def _check_finite_parameters(est, net):
+    """Raise when training diverged to non-finite weights.
+
+    A diverging loss (a large ``lr``, unscaled features) drives the weights
+    to inf/NaN, after which every prediction is NaN: say so at ``fit``, as
+    scikit-learn's ``MLPClassifier`` does, rather than return NaN
+    probabilities later. The fitted attributes are kept (``history_``
+    shows where the loss went).
+    """
+    import torch
+
+    for name, param in net.module_.named_parameters():
+        if bool(torch.isfinite(param).all()):
+            continue
+        losses = [row.get("train_loss", 0.0) for row in net.history]
+        epoch = next((i for i, v in enumerate(losses, 1) if not np.isfinite(v)), None)
+        where = "" if epoch is None else f" (train_loss non-finite from epoch {epoch})"
+        raise ValueError(
+            f"{type(est).__name__}: training diverged: the weights {name!r} are "
+            f"not finite{where}, so every prediction would be NaN. Lower lr, "
+            "or scale the features (e.g. with StandardScaler)."
+        )
 
 
 def _early_stopped(net):
