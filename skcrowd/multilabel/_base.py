@@ -439,6 +439,10 @@ class BaseMultiLabelNet(ClassifierMixin, BaseNeuralEstimator):
 
     def _selection_score(self, logits, Yv):
         proba = _sigmoid(logits)
+        if not np.isfinite(proba).all():
+            # weights that diverged to NaN: no score, so never the best epoch
+            # (tune_thresholds raised "proba contains NaN" mid-training)
+            return np.nan, np.nan
         thresholds = (
             tune_thresholds(proba, Yv) if self.threshold == "tuned" else self.threshold
         )

@@ -148,4 +148,8 @@ def masked_bce(z, target, mask):
     the original (BB:rcv1_bbsn.py).
     """
     prob = torch.sigmoid(z * mask) * mask
+    # diverged (NaN) similarities: torch's BCE raised "all elements of input
+    # should be between 0 and 1" mid-training; the fit now ends and reports
+    # the divergence (identity on every finite probability)
+    prob = torch.nan_to_num(prob)
     return F.binary_cross_entropy(prob, target * mask)

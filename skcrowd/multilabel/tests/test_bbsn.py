@@ -576,3 +576,24 @@ def test_inputs_are_not_modified():
     small(BBSNClassifier).fit(X, crowd)
     np.testing.assert_array_equal(X, Xc)
     np.testing.assert_array_equal(crowd, cc)
+
+
+def test_bbsn_diverged_training_is_reported_not_a_torch_error():
+    # lr 1e3 on unscaled features: the weights go NaN. The epoch's selection
+    # score raised "proba contains NaN" and, past it, the similarity BCE
+    # torch's "all elements of input should be between 0 and 1";
+    # now a NaN epoch is never selected, and a fit whose weights stay NaN
+    # says that training diverged
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 6)
+    Y = np.column_stack([X[:, 0] > 0.3, X[:, 1] > 0.8, X[:, 2] > 0.9]).astype(int)
+    clf = BBSNClassifier(
+        hidden_units=(8,), max_epochs=5, lr=1e3, optimizer="sgd",
+        random_state=0,
+    )
+    try:
+        clf.fit(X * 1e3, Y)
+    except ValueError as exc:
+        assert "training diverged" in str(exc)
+    else:
+        assert np.isfinite(clf.predict_proba(X)).all()
