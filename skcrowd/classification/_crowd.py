@@ -11,10 +11,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import CrowdClassifierMixin
 from ..nn._net import BaseNeuralEstimator
-from ..nn._target import padded_crowd_target
+from ..nn._target import (
+    RaggedCrowdTarget,
+    crowd_training_target,
+    global_padding_is_wasteful,
+    padded_crowd_target,
+)
 from ..utils.validation import _check_worker_ids, check_crowd_matrix
 
 __all__ = ["CrowdClassifier", "CROWD_MODEL_NAMES"]
+
+#: rows per chunk of posterior_proba's per-chunk padded target (a crowd whose
+#: global padding is wasteful, see skcrowd.nn._target)
+_POSTERIOR_CHUNK_ROWS = 2**14
 
 #: The crowd models accepted by ``CrowdClassifier(crowd_model=...)``.
 CROWD_MODEL_NAMES = (
@@ -355,8 +364,11 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         self.n_workers_ = crowd.n_workers
         # [workers | labels | item index]: the index column lets crowd models
         # with per-item state (the EM model) find their rows in a batch
-        target = np.column_stack(
-            [padded_crowd_target(crowd), np.arange(crowd.n_samples, dtype=np.int64)]
+        # the global-padded array unless a few much-labelled items would
+        # make it mostly padding: then padded per batch (accelerate's
+        # per-row loader stacks rows of one width: global padding there)
+        target = crowd_training_target(
+            crowd, allow_ragged=self.accelerator is None
         )
         self._fit_net(X, target, crowd=crowd)
         import torch
@@ -563,12 +575,31 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             raise ValueError(
                 f"y has {crowd.n_workers} workers; the model has {self.n_workers_}."
             )
-        target = torch.as_tensor(padded_crowd_target(crowd))
         logits, rep = self._forward(X)
-        half = target.shape[1] // 2
-        log_post = self._call_crowd_model(
-            "log_posterior", logits, rep, target[:, :half], target[:, half:]
-        )
+        if not global_padding_is_wasteful(crowd):
+            target = torch.as_tensor(padded_crowd_target(crowd))
+            half = target.shape[1] // 2
+            log_post = self._call_crowd_model(
+                "log_posterior", logits, rep, target[:, :half], target[:, half:]
+            )
+            return torch.softmax(log_post.double(), dim=1).numpy()
+        # a few much-labelled items: pad per chunk of rows, to its own widest
+        ragged = RaggedCrowdTarget.from_crowd(crowd)
+        parts = []
+        for start in range(0, len(ragged), _POSTERIOR_CHUNK_ROWS):
+            rows = slice(start, start + _POSTERIOR_CHUNK_ROWS)
+            target = torch.as_tensor(ragged[rows])
+            half = target.shape[1] // 2  # the index column is dropped
+            parts.append(
+                self._call_crowd_model(
+                    "log_posterior",
+                    logits[rows],
+                    rep[rows],
+                    target[:, :half],
+                    target[:, half : 2 * half],
+                )
+            )
+        log_post = torch.cat(parts) if parts else logits.new_zeros(logits.shape)
         return torch.softmax(log_post.double(), dim=1).numpy()
 
     def _call_crowd_model(self, method, *tensors):

@@ -1052,7 +1052,7 @@ class RaykarEM(BaseCrowdModel):
 
     @torch.no_grad()
     def on_epoch_end(self, batches, n_train_batches):
-        from ._modules import crowd_target_index, split_crowd_target
+        from ._modules import cat_crowd_targets, crowd_target_index, split_crowd_target
 
         k = self.n_classes
         # one M-step and one E-step per run of consecutive batches of at most
@@ -1062,7 +1062,7 @@ class RaykarEM(BaseCrowdModel):
         # M-step for the workers, from the posteriors the epoch trained on
         counts = torch.zeros_like(self.log_confusion)
         for chunk in _consecutive_chunks(batches[:n_train_batches], k):
-            target = torch.cat([target for _, _, target in chunk])
+            target = cat_crowd_targets([target for _, _, target in chunk])
             workers, labels = split_crowd_target(target)
             rows, slots = (labels >= 0).nonzero(as_tuple=True)
             q = self.posterior[crowd_target_index(target)[rows]]  # (n, K)
@@ -1079,10 +1079,12 @@ class RaykarEM(BaseCrowdModel):
         )
         # E-step for every row, training and validation
         for chunk in _consecutive_chunks(batches, k):
-            logits, rep, target = (
+            logits, rep = (
                 None if parts[0] is None else torch.cat(parts)
-                for parts in zip(*chunk, strict=True)
+                for parts in list(zip(*chunk, strict=True))[:2]
             )
+            # batches padded per batch differ in width (see cat_crowd_targets)
+            target = cat_crowd_targets([target for _, _, target in chunk])
             workers, labels = split_crowd_target(target)
             post = self.log_posterior(logits, rep, workers.clamp_min(0), labels)
             self.posterior[crowd_target_index(target)] = post.exp()
@@ -1095,14 +1097,17 @@ _EM_CHUNK_CELLS = 2**22
 def _consecutive_chunks(batches, n_classes):
     """Runs of consecutive ``(logits, rep, target)`` batches, each of at most
     :data:`_EM_CHUNK_CELLS` cells (or one batch), in order."""
-    chunk, cells = [], 0
+    # counted at the chunk's widest batch: batches padded per batch are
+    # padded to a common width when concatenated (cat_crowd_targets)
+    chunk, rows, width = [], 0, 0
     for batch in batches:
         target = batch[2]
-        size = target.shape[0] * (target.shape[1] // 2) * n_classes
-        if chunk and cells + size > _EM_CHUNK_CELLS:
+        wider = max(width, target.shape[1] // 2)
+        if chunk and (rows + target.shape[0]) * wider * n_classes > _EM_CHUNK_CELLS:
             yield chunk
-            chunk, cells = [], 0
+            chunk, rows, wider = [], 0, target.shape[1] // 2
         chunk.append(batch)
-        cells += size
+        rows += target.shape[0]
+        width = wider
     if chunk:
         yield chunk

@@ -19,6 +19,7 @@ __all__ = [
     "MLP",
     "CrowdNetModule",
     "CrowdModelEpochEnd",
+    "cat_crowd_targets",
     "crowd_target_index",
     "split_crowd_target",
     "resolve_backbone",
@@ -136,6 +137,29 @@ def crowd_target_index(target):
     if target.shape[1] % 2 == 1:
         return target[:, -1]
     return None
+
+
+def cat_crowd_targets(targets):
+    """Concatenate crowd targets of possibly different widths by rows.
+
+    Batches of a target padded per batch (:class:`skcrowd.nn._target.
+    RaggedCrowdTarget`) are as wide as their own widest item: the narrower
+    ones get ``-1`` columns at the end of the workers half and of the labels
+    half, the index column (if any) stays last. Targets of one width are
+    concatenated as they are.
+    """
+    widths = {t.shape[1] for t in targets}
+    if len(widths) <= 1:
+        return torch.cat(targets)
+    n_pairs = max(t.shape[1] // 2 for t in targets)
+    parts = []
+    for t in targets:
+        w = t.shape[1] // 2
+        if w < n_pairs:
+            pad = t.new_full((t.shape[0], n_pairs - w), -1)
+            t = torch.cat([t[:, :w], pad, t[:, w : 2 * w], pad, t[:, 2 * w :]], dim=1)
+        parts.append(t)
+    return torch.cat(parts)
 
 
 class CrowdNetModule(nn.Module):

@@ -218,11 +218,15 @@ class _BatchIndexer:
         while isinstance(base, Subset):  # skorch's validation split
             chain.append(np.asarray(base.indices, dtype=np.int64))
             base = base.dataset
+        from ._target import RaggedCrowdTarget
+
         arrays = (np.ndarray, torch.Tensor)
+        # a ragged crowd target is padded per batch by its own indexing
+        targets = (*arrays, RaggedCrowdTarget)
         if (
             type(base) is Dataset
             and isinstance(base.X, arrays)
-            and (base.y is None or isinstance(base.y, arrays))
+            and (base.y is None or isinstance(base.y, targets))
         ):
             self.fast = (base, chain)
 
