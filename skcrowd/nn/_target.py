@@ -146,6 +146,12 @@ class RaggedCrowdTarget:
         return sum(a.nbytes for a in arrays)
 
     def _rows(self, rows):
+        if isinstance(rows, tuple):
+            # sklearn's _safe_indexing (skorch's Dataset for a non-array
+            # index) asks for target[rows, ...]; all columns only
+            if len(rows) != 2 or rows[1] not in (Ellipsis, slice(None)):
+                raise IndexError("a RaggedCrowdTarget is indexed by rows only")
+            rows = rows[0]
         if isinstance(rows, (int, np.integer)):
             return None
         if isinstance(rows, slice):
@@ -158,7 +164,8 @@ class RaggedCrowdTarget:
     def __getitem__(self, rows):
         flat = self._rows(rows)
         if flat is None:  # one row: 1-D, as a numpy target's row
-            return self[np.array([rows])][0]
+            row = rows[0] if isinstance(rows, tuple) else rows
+            return self[np.array([row])][0]
         n = len(self)
         flat = np.where(flat < 0, flat + n, flat)
         if flat.size and (flat.min() < 0 or flat.max() >= n):

@@ -479,3 +479,31 @@ def test_mixup_reduces_and_mixes_the_rationale_loss(task):
     if "reconstruction" in aux:
         expected = expected + module.reconstruction_weight * aux["reconstruction"]
     torch.testing.assert_close(loss, expected)
+
+
+# -- per-batch padding of the crowd target ---------------------------
+def test_per_batch_padded_target_fits_as_global(task, monkeypatch):
+    """A crowd target padded per batch (forced) trains the same model."""
+    from skcrowd.nn import _target
+
+    X, Y, R, _ = task
+    Y = np.array(Y, dtype=float)
+    Y[0] = np.arange(Y.shape[1]) % 2  # item 0 labelled by every worker
+    params = dict(SMALL, crowd_model="em", random_state=0, validation_fraction=0.25)
+    reference = RationaleCoLearner(**params).fit(X, Y, rationales=R)
+    monkeypatch.setattr(_target, "RAGGED_MIN_WASTE", 0)
+    monkeypatch.setattr(_target, "RAGGED_MIN_CELLS", 0)
+    seen = []
+    fit_net = RationaleCoLearner._fit_net
+
+    def spy(self, X, target, **info):
+        seen.append(type(target))
+        return fit_net(self, X, target, **info)
+
+    monkeypatch.setattr(RationaleCoLearner, "_fit_net", spy)
+    est = RationaleCoLearner(**params).fit(X, Y, rationales=R)
+    assert seen == [_target.RaggedCrowdTarget]
+    assert est.n_rationale_terms_ > 0
+    np.testing.assert_allclose(
+        est.predict_proba(X), reference.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
