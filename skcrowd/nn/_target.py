@@ -5,13 +5,23 @@ A neural net sees the crowd as an ``(n_samples, 2 * L)`` int64 array
 ``-1``. It is built from the COO view in one vectorised pass, so a sparse
 crowd is never densified into ``n_samples x n_workers``, and skorch slices
 it by rows like any target.
+
+When that padding is mostly waste (a few items labelled by many workers),
+:func:`crowd_training_target` returns a :class:`RaggedCrowdTarget`
+instead: the pairs sorted by item, padded per selection of rows, so each
+mini-batch is only as wide as its own widest item.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["padded_crowd_target"]
+__all__ = [
+    "RaggedCrowdTarget",
+    "crowd_training_target",
+    "global_padding_is_wasteful",
+    "padded_crowd_target",
+]
 
 
 def padded_crowd_target(crowd):
