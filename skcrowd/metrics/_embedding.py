@@ -12,6 +12,8 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.utils import Bunch, check_random_state
@@ -176,12 +178,22 @@ def view_attribute_scores(
         raise ValueError("attributes must be (n_objects, n_attributes).")
     if method not in ("kmeans", "agglomerative"):
         raise ValueError(f"method must be 'kmeans' or 'agglomerative'; got {method!r}.")
+    if n_clusters is not None and (
+        not isinstance(n_clusters, Integral)
+        or isinstance(n_clusters, bool)
+        or n_clusters < 1
+    ):
+        raise ValueError(
+            f"n_clusters must be a positive int or None; got {n_clusters!r}."
+        )
+    if len(embedding) == 0:
+        raise ValueError("embedding is empty: there is no object to cluster.")
     rng = check_random_state(random_state)
     n_views, n_attr = embedding.shape[1], attributes.shape[1]
     nmi = np.zeros((n_views, n_attr))
     purity = np.zeros((n_views, n_attr))
     for a in range(n_attr):
-        k = n_clusters or len(np.unique(attributes[:, a]))
+        k = len(np.unique(attributes[:, a])) if n_clusters is None else n_clusters
         for v in range(n_views):
             if method == "kmeans":
                 seed = int(rng.randint(np.iinfo(np.int32).max))

@@ -8,11 +8,14 @@ from skcrowd.metrics import (
     crowd_agreement,
     crowd_log_likelihood,
     triplet_accuracy,
+    view_attribute_scores,
 )
 
 Y = np.array([[0, 1], [1, np.nan], [np.nan, 0]])
 PROBA = np.full((3, 2), 0.5)
 EMB = np.array([[0.0], [0.1], [1.0]])
+VIEWS = np.array([[[0.0]], [[0.1]], [[1.0]], [[1.1]]])  # 4 objects, 1 view
+ATTR = np.array([0, 0, 1, 1])
 
 CASES = [
     # a short sample_weight was indexed past its end (IndexError)
@@ -32,6 +35,12 @@ CASES = [
     (triplet_accuracy, ([[0.0], [np.nan], [1.0]], [[0, 1, 2]]), {}, "NaN"),
     # np.unique flattened 2-D labels: purity 2.0
     (clustering_purity, ([[0, 1]], [[0, 1]]), {}, "1-D"),
+    # n_clusters=0 was read as None; 2.5 or -1 failed inside scikit-learn
+    (view_attribute_scores, (VIEWS, ATTR), dict(n_clusters=0), "n_clusters must"),
+    (view_attribute_scores, (VIEWS, ATTR), dict(n_clusters=-1), "n_clusters must"),
+    (view_attribute_scores, (VIEWS, ATTR), dict(n_clusters=2.5), "n_clusters must"),
+    # no object: scikit-learn's confusing "n_clusters=0" error
+    (view_attribute_scores, (np.empty((0, 1, 1)), np.empty(0)), {}, "empty"),
 ]
 
 
@@ -51,3 +60,12 @@ def test_valid_weights_and_inputs_untouched():
     np.testing.assert_array_equal(Y, Y_copy)
     np.testing.assert_array_equal(w, w_copy)
     assert crowd_log_likelihood(PROBA, Y, eps=0.0) == pytest.approx(np.log(0.5))
+
+
+def test_view_attribute_scores_n_clusters_none_or_int_unchanged():
+    default = view_attribute_scores(VIEWS, ATTR, random_state=0)
+    explicit = view_attribute_scores(VIEWS, ATTR, n_clusters=2, random_state=0)
+    np.testing.assert_array_equal(default.nmi, [[1.0]])
+    np.testing.assert_array_equal(explicit.nmi, default.nmi)
+    one = view_attribute_scores(VIEWS, ATTR, n_clusters=np.int64(1), random_state=0)
+    np.testing.assert_array_equal(one.purity, [[0.5]])
