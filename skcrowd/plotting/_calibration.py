@@ -6,6 +6,8 @@ when a plot is drawn, never when skcrowd is imported.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from ..utils.validation import is_missing_label
@@ -33,7 +35,14 @@ def _reliability_bins(y_true, proba, n_bins, classes, strategy="uniform"):
         raise ValueError(
             f"classes has shape {classes.shape} for {proba.shape[1]} columns of proba."
         )
-    if int(n_bins) < 1:
+    if not np.isfinite(proba).all():
+        raise ValueError("proba must be finite; got NaN or infinite values.")
+    if proba.size and (proba.min() < 0 or proba.max() > 1):
+        raise ValueError(
+            "proba must be probabilities in [0, 1]; got values in "
+            f"[{proba.min()}, {proba.max()}]."
+        )
+    if not isinstance(n_bins, Integral) or isinstance(n_bins, bool) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive int; got {n_bins!r}.")
     if strategy not in ("uniform", "quantile"):
         raise ValueError(f"strategy must be 'uniform' or 'quantile'; got {strategy!r}.")

@@ -96,6 +96,11 @@ def plot_worker_confusion(
             f"n_classes); got shape {confusion.shape}."
         )
     n_workers, n_classes = confusion.shape[:2]
+    if n_workers == 0 or n_classes == 0:
+        raise ValueError(
+            "confusion is empty: it needs at least one worker and one class; got "
+            f"shape {confusion.shape}."
+        )
     if workers is None:
         workers = np.arange(n_workers)
     else:
