@@ -10,6 +10,7 @@ label distribution. Its ``loss`` is the crowd model's loss on the observed
 from __future__ import annotations
 
 import inspect
+from numbers import Integral
 
 import torch
 from skorch.callbacks import Callback
@@ -66,6 +67,13 @@ class MLP(nn.Module):
 
     def __init__(self, n_features, hidden_units=(100,), dropout=0.0):
         super().__init__()
+        hidden_units = tuple(hidden_units)
+        if not _positive_int(n_features):
+            raise ValueError(f"n_features must be a positive int; got {n_features!r}.")
+        if not all(_positive_int(units) for units in hidden_units):
+            raise ValueError(
+                f"hidden_units must be positive ints; got {hidden_units!r}."
+            )
         layers = []
         width = n_features
         for units in hidden_units:
@@ -78,6 +86,10 @@ class MLP(nn.Module):
 
     def forward(self, X):
         return self.layers(X)
+
+
+def _positive_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
 
 
 def resolve_backbone(module, n_features, hidden_units, dropout, **module_params):
