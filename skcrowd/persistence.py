@@ -604,6 +604,11 @@ def _read_archive(path):
     path_repr = "file"
     if isinstance(path, (str, os.PathLike)):
         path_repr = repr(os.fspath(path))
+    elif not hasattr(path, "read"):
+        raise TypeError(
+            "path must be a str, a path-like object or a binary file object; got "
+            f"{type(path).__name__}."
+        )
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:

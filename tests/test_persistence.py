@@ -407,6 +407,23 @@ def test_dump_is_atomic(tmp_path, monkeypatch, fitted_estimators):
     assert os.listdir(tmp_path) == ["m.skcrowd"]
 
 
+@pytest.mark.parametrize("func", [persistence.load, persistence.get_untrusted_types])
+@pytest.mark.parametrize("path", [None, 3])
+def test_load_refuses_a_path_of_the_wrong_type(func, path):
+    # None was an AttributeError ('NoneType' object has no attribute 'seek')
+    with pytest.raises(TypeError, match="path must be a str, a path-like"):
+        func(path)
+
+
+def test_load_still_reads_a_binary_file_object(tmp_path):
+    from skcrowd.aggregation import DawidSkene
+
+    path = tmp_path / "m.skcrowd"
+    persistence.dump(DawidSkene().fit(Y), path)
+    with open(path, "rb") as f:
+        assert isinstance(persistence.load(f), DawidSkene)
+
+
 def _as_if_trained_on_cuda(est):
     est.device = "cuda"
     est.net_.device = "cuda"  # the module itself stays on the CPU here
