@@ -407,6 +407,17 @@ def test_dump_is_atomic(tmp_path, monkeypatch, fitted_estimators):
     assert os.listdir(tmp_path) == ["m.skcrowd"]
 
 
+def test_dump_onto_a_directory_leaves_no_temporary_file(tmp_path):
+    from skcrowd.aggregation import MajorityVote
+
+    (tmp_path / "taken").mkdir()
+    # the temporary file is written, then os.replace fails onto the directory
+    with pytest.raises(IsADirectoryError):
+        persistence.dump(MajorityVote(), tmp_path / "taken")
+    assert os.listdir(tmp_path) == ["taken"]
+    assert os.listdir(tmp_path / "taken") == []
+
+
 @pytest.mark.parametrize("func", [persistence.load, persistence.get_untrusted_types])
 @pytest.mark.parametrize("path", [None, 3])
 def test_load_refuses_a_path_of_the_wrong_type(func, path):
