@@ -48,10 +48,10 @@ def _label_crowds(Y):
                     f"Y[{j}] must be a 2-D crowd (n_samples, n_workers); got "
                     f"shape {crowd.shape}."
                 )
-            if crowd.shape != Y[0].shape:
+            if crowds and crowd.shape != crowds[0].shape:
                 raise ValueError(
                     f"Every label's crowd must have the shape of Y[0] "
-                    f"{Y[0].shape}; Y[{j}] has {crowd.shape}."
+                    f"{crowds[0].shape}; Y[{j}] has {crowd.shape}."
                 )
             _check_binary_values(
                 crowd.data if sp.issparse(crowd) else crowd, f"Y[{j}]"
