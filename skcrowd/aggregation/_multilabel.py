@@ -53,6 +53,16 @@ def _label_crowds(Y):
                     f"Every label's crowd must have the shape of Y[0] "
                     f"{crowds[0].shape}; Y[{j}] has {crowd.shape}."
                 )
+            if sp.issparse(crowd) and np.isnan(
+                np.asarray(crowd.data, dtype=np.float64)
+            ).any():
+                # a stored entry is an observed tag: NaN there would poison
+                # the EM (MultiLabelDawidSkene gave NaN posteriors)
+                raise ValueError(
+                    f"Y[{j}] is sparse and stores NaN: in a sparse crowd every "
+                    "stored entry is an observed 0/1 tag; leave missing tags "
+                    "unstored."
+                )
             _check_binary_values(
                 crowd.data if sp.issparse(crowd) else crowd, f"Y[{j}]"
             )
