@@ -217,14 +217,15 @@ NOT_IN_COMMON_TESTS = {
         "fit takes a 3-D crowd (n_samples, n_workers, n_labels) or a list of "
         "per-label crowds, so its tags say two_d_array=False and "
         "check_estimator yields no check at all; the family-based common tests "
-        "(robustness, persistence) fit 2-D crowds. Its clone/pickle/"
-        "idempotence/input contract is tested in "
-        "aggregation/tests/test_multilabel.py"
+        "(robustness, persistence) fit 2-D crowds. The applicable common "
+        "checks, adapted to 3-D crowds, run in "
+        "aggregation/tests/test_multilabel_common.py"
     ),
     "MultiLabelDawidSkene": (
         "fit takes a 3-D crowd (n_samples, n_workers, n_labels) or a list of "
         "per-label crowds (two_d_array=False: check_estimator yields no "
-        "check); its contract is tested in aggregation/tests/test_multilabel.py"
+        "check); the applicable common checks, adapted to 3-D crowds, run in "
+        "aggregation/tests/test_multilabel_common.py"
     ),
 }
 

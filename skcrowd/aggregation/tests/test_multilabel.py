@@ -3,7 +3,8 @@
 scikit-learn's ``check_estimator`` yields no check for an estimator whose
 input is 3-D (``two_d_array=False``), so the contract it would test (fit
 returns self, parameters untouched, inputs untouched, idempotence, pickling,
-clone) is tested here on multi-label crowds.
+clone) is tested here on multi-label crowds; the full set of applicable
+common checks is in test_multilabel_common.py.
 """
 
 import pickle
