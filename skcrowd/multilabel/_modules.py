@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from skorch.callbacks import Callback
 from torch import nn
 
+from ..nn._modules import check_layer_sizes
 from ._losses import masked_bce
 from ._sampling import draw_pairs, pair_targets
 
@@ -120,7 +121,7 @@ class SparseMLP(nn.Module):
 
     def __init__(self, n_features, hidden_units=(512,), dropout=0.0, sparse_grad=True):
         super().__init__()
-        hidden_units = tuple(hidden_units)
+        hidden_units = check_layer_sizes(n_features, hidden_units)
         if not hidden_units:
             raise ValueError("hidden_units needs at least one layer.")
         first = hidden_units[0]

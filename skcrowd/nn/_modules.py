@@ -67,13 +67,7 @@ class MLP(nn.Module):
 
     def __init__(self, n_features, hidden_units=(100,), dropout=0.0):
         super().__init__()
-        hidden_units = tuple(hidden_units)
-        if not _positive_int(n_features):
-            raise ValueError(f"n_features must be a positive int; got {n_features!r}.")
-        if not all(_positive_int(units) for units in hidden_units):
-            raise ValueError(
-                f"hidden_units must be positive ints; got {hidden_units!r}."
-            )
+        hidden_units = check_layer_sizes(n_features, hidden_units)
         layers = []
         width = n_features
         for units in hidden_units:
@@ -86,6 +80,21 @@ class MLP(nn.Module):
 
     def forward(self, X):
         return self.layers(X)
+
+
+def check_layer_sizes(n_features, hidden_units):
+    """``hidden_units`` as a tuple, once both sizes are positive ints.
+
+    The one check of the layer sizes of the MLP backbones (this module's
+    :class:`MLP` and the multi-label nets' sparse one): 0 built an empty
+    layer, -1 raised torch's RuntimeError and 2.5 a TypeError.
+    """
+    hidden_units = tuple(hidden_units)
+    if not _positive_int(n_features):
+        raise ValueError(f"n_features must be a positive int; got {n_features!r}.")
+    if not all(_positive_int(units) for units in hidden_units):
+        raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}.")
+    return hidden_units
 
 
 def _positive_int(value):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from skcrowd.multilabel._modules import SparseMLP
 from skcrowd.nn import MLP
 from skcrowd.nn._modules import resolve_backbone
 
@@ -25,6 +26,9 @@ def test_mlp_refuses_non_positive_sizes(n_features, hidden_units, match):
     # the estimators' path to the default backbone meets the same check
     with pytest.raises(ValueError, match=match):
         resolve_backbone(None, n_features, hidden_units, 0.0)
+    # and so does the multi-label nets' sparse backbone (same one check)
+    with pytest.raises(ValueError, match=match):
+        SparseMLP(n_features, hidden_units)
 
 
 def test_mlp_valid_sizes_unchanged():
