@@ -34,13 +34,21 @@ def _incidence(rows, n_objects):
     ]
 
 
+#: above this many degrees of freedom ``log(1 + d^2 / alpha)`` is computed by
+#: ``log1p``: ``1 + d^2 / alpha`` rounds to 1 for a huge ``alpha`` (the loss
+#: went flat while its gradient did not, and the map never moved); below it
+#: the plain ``log`` keeps earlier fits bit for bit
+_LOG1P_ALPHA = 1e6
+
+
 def _log_kernel(sq_dist, kernel, alpha):
     """``log K`` and ``-d log K / d(sq_dist)`` (times 2) for the two kernels."""
     if kernel == "gaussian":  # STE: K = exp(-d^2)
         return -sq_dist, np.full_like(sq_dist, 2.0)
     # t-STE: K = (1 + d^2 / alpha) ^ (-(alpha + 1) / 2)
     q = 1.0 + sq_dist / alpha
-    return -0.5 * (alpha + 1.0) * np.log(q), (alpha + 1.0) / (alpha * q)
+    log_q = np.log1p(sq_dist / alpha) if alpha > _LOG1P_ALPHA else np.log(q)
+    return -0.5 * (alpha + 1.0) * log_q, (alpha + 1.0) / (alpha * q)
 
 
 def anchor_log_proba(Y, rows, kernel, alpha, incidence=None, weights=None):

@@ -74,3 +74,15 @@ def test_transductive_baselines_refuse_unknown_objects():
         est.predict([[0, 1, 3]])
     with pytest.raises(ValueError, match="indices"):
         est.transform(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("cls", [TSTE, MVTE])
+def test_huge_degrees_of_freedom_still_learn(cls):
+    # 1 + d^2 / alpha rounded to 1 for alpha >~ 1e16: the loss stayed at
+    # log 2, the map never moved and every training answer was a tie (score 0)
+    rng = np.random.RandomState(0)
+    rows = _answers(rng.rand(10, 2), 60, rng)
+    kw = {"max_iter": 5} if cls is MVTE else {}
+    est = cls(alpha=1e20, random_state=0, **kw).fit(rows)
+    assert np.isfinite(est.embedding_).all()
+    assert est.score(rows) > 0.7
