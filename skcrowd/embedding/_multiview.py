@@ -178,7 +178,9 @@ class MultiviewTripletEmbedder(_TripletScoreMixin, BaseNeuralEstimator):
         ``softmax(W)``: each worker's preference among the views, before the
         triplet's own certainty is added.
     embedding_ : ndarray of shape (n_objects, n_views, n_components)
-        The free vectors, in the transductive setting only.
+        The free vectors, in the transductive setting only. An object in no
+        training triplet is moved by no answer, only by ``weight_decay``
+        (from its random initial vectors).
     net_ : skorch.NeuralNet
         The trained net (``net_.module_`` is the torch model).
     history_ : skorch.History

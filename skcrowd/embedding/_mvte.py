@@ -69,7 +69,8 @@ class MVTE(_BaseMapEmbedder):
     Attributes
     ----------
     embedding_ : ndarray of shape (n_objects, n_views, n_components)
-        The maps.
+        The maps. An object in no training triplet keeps its random initial
+        vectors (shrunk towards 0 when ``lambd > 0``).
     view_weights_ : ndarray of shape (n_views,)
         Mixing weights :math:`\pi`.
     responsibilities_ : ndarray of shape (n_train_rows, n_views)

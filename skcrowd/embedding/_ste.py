@@ -209,7 +209,8 @@ class TSTE(_BaseMapEmbedder):
     Attributes
     ----------
     embedding_ : ndarray of shape (n_objects, n_components)
-        The map.
+        The map. An object in no training triplet has no gradient: it keeps
+        its random initial vector (shrunk towards 0 when ``lambd > 0``).
     n_objects_ : int
         Number of objects.
     n_iter_ : int
@@ -346,6 +347,8 @@ class STE(TSTE):
     Attributes
     ----------
     embedding_ : ndarray of shape (n_objects, n_components)
+        The map; an object in no training triplet keeps its random initial
+        vector (shrunk towards 0 when ``lambd > 0``).
     n_objects_ : int
     n_iter_ : int
     loss_ : float
