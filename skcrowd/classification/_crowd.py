@@ -11,18 +11,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import CrowdClassifierMixin
 from ..nn._net import BaseNeuralEstimator
-from ..nn._target import (
-    RaggedCrowdTarget,
-    crowd_training_target,
-    global_padding_is_wasteful,
-    padded_crowd_target,
-)
+from ..nn._target import RaggedCrowdTarget, crowd_training_target
 from ..utils.validation import _check_worker_ids, check_crowd_matrix
 
 __all__ = ["CrowdClassifier", "CROWD_MODEL_NAMES"]
 
 #: rows per chunk of posterior_proba's per-chunk padded target (a crowd whose
-#: global padding is wasteful, see skcrowd.nn._target)
+#: global padding is wasteful, see skcrowd.nn._target; otherwise one chunk)
 _POSTERIOR_CHUNK_ROWS = 2**14
 
 #: The crowd models accepted by ``CrowdClassifier(crowd_model=...)``.
@@ -576,18 +571,14 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
                 f"y has {crowd.n_workers} workers; the model has {self.n_workers_}."
             )
         logits, rep = self._forward(X)
-        if not global_padding_is_wasteful(crowd):
-            target = torch.as_tensor(padded_crowd_target(crowd))
-            half = target.shape[1] // 2
-            log_post = self._call_crowd_model(
-                "log_posterior", logits, rep, target[:, :half], target[:, half:]
-            )
-            return torch.softmax(log_post.double(), dim=1).numpy()
-        # a few much-labelled items: pad per chunk of rows, to its own widest
+        # one target for all rows, padded to the widest item, unless a few
+        # much-labelled items make that mostly padding: then per chunk of
+        # rows, each padded to its own widest
         ragged = RaggedCrowdTarget.from_crowd(crowd)
+        chunk = _POSTERIOR_CHUNK_ROWS if ragged.padding_is_wasteful else len(ragged)
         parts = []
-        for start in range(0, len(ragged), _POSTERIOR_CHUNK_ROWS):
-            rows = slice(start, start + _POSTERIOR_CHUNK_ROWS)
+        for start in range(0, len(ragged), max(chunk, 1)):
+            rows = slice(start, start + chunk)
             target = torch.as_tensor(ragged[rows])
             half = target.shape[1] // 2  # the index column is dropped
             parts.append(

@@ -45,17 +45,8 @@ def padded_crowd_target(crowd):
     array([[ 0, -1,  0, -1],
            [ 0,  1,  1,  1]])
     """
-    order = np.lexsort((crowd.worker, crowd.item))
-    item = crowd.item[order]
-    counts = np.bincount(item, minlength=crowd.n_samples)
-    width = max(int(counts.max()) if counts.size else 0, 1)
-    starts = np.cumsum(counts) - counts
-    slot = np.arange(len(item)) - starts[item]
-    workers = np.full((crowd.n_samples, width), -1, dtype=np.int64)
-    labels = np.full((crowd.n_samples, width), -1, dtype=np.int64)
-    workers[item, slot] = crowd.worker[order]
-    labels[item, slot] = crowd.label[order]
-    return np.concatenate([workers, labels], axis=1)
+    # the per-row padding of RaggedCrowdTarget over all rows, less its index
+    return np.ascontiguousarray(RaggedCrowdTarget.from_crowd(crowd)[:][:, :-1])
 
 
 #: the training target is padded per batch (:class:`RaggedCrowdTarget`) only
@@ -83,15 +74,10 @@ def global_padding_is_wasteful(crowd):
 
     True when ``n_samples x 2 x max_labels_per_item`` exceeds both
     ``RAGGED_MIN_WASTE`` times the tight size (``2 x n_labels + n_samples``
-    cells) and ``RAGGED_MIN_CELLS``.
+    cells) and ``RAGGED_MIN_CELLS``
+    (:attr:`RaggedCrowdTarget.padding_is_wasteful`).
     """
-    n = crowd.n_samples
-    if n == 0:
-        return False
-    width = max(int(np.bincount(crowd.item, minlength=n).max()), 1)
-    padded = n * (2 * width + 1)
-    tight = 2 * len(crowd.item) + n
-    return padded > RAGGED_MIN_WASTE * tight and padded > RAGGED_MIN_CELLS
+    return RaggedCrowdTarget.from_crowd(crowd).padding_is_wasteful
 
 
 class RaggedCrowdTarget:
@@ -148,6 +134,18 @@ class RaggedCrowdTarget:
     def shape(self):
         """The shape of the global-padded target this one stands for."""
         return (len(self), 2 * self.max_width + 1)
+
+    @property
+    def padding_is_wasteful(self):
+        """Whether :attr:`shape`, padded globally, would be mostly padding:
+        more than ``RAGGED_MIN_WASTE`` times the tight size (``2 x n_labels
+        + n_samples`` cells) and more than ``RAGGED_MIN_CELLS`` cells."""
+        n = len(self)
+        if n == 0:
+            return False
+        padded = n * self.shape[1]
+        tight = 2 * len(self.worker) + n
+        return padded > RAGGED_MIN_WASTE * tight and padded > RAGGED_MIN_CELLS
 
     @property
     def nbytes(self):
@@ -212,8 +210,7 @@ def crowd_training_target(crowd, allow_ragged=True):
     (:func:`global_padding_is_wasteful`) and ``allow_ragged``: then a
     :class:`RaggedCrowdTarget`, padded per batch.
     """
-    if allow_ragged and global_padding_is_wasteful(crowd):
-        return RaggedCrowdTarget.from_crowd(crowd)
-    return np.column_stack(
-        [padded_crowd_target(crowd), np.arange(crowd.n_samples, dtype=np.int64)]
-    )
+    target = RaggedCrowdTarget.from_crowd(crowd)
+    if allow_ragged and target.padding_is_wasteful:
+        return target
+    return target[:]
