@@ -14,7 +14,9 @@ from ._dawid_skene import DawidSkene
 __all__ = ["MultiLabelAggregator", "MultiLabelDawidSkene"]
 
 
-def _check_binary_values(values, where):
+def _check_binary_values(values, where, *, stored=False):
+    """0/1 tags, NaN where missing; ``stored``: the stored entries of a
+    sparse crowd, each an observed tag, so NaN is refused there too."""
     values = np.asarray(values)
     if values.dtype.kind == "b":
         return
@@ -23,7 +25,17 @@ def _check_binary_values(values, where):
             f"{where} must hold 0/1 tags (NaN where missing); got dtype "
             f"{values.dtype}."
         )
-    seen = values[~np.isnan(values)] if values.dtype.kind == "f" else values
+    seen = values
+    if values.dtype.kind == "f":
+        missing = np.isnan(values)
+        if stored and missing.any():
+            # NaN would poison the EM (MultiLabelDawidSkene gave NaN posteriors)
+            raise ValueError(
+                f"{where} is sparse and stores NaN: in a sparse crowd every "
+                "stored entry is an observed 0/1 tag; leave missing tags "
+                "unstored."
+            )
+        seen = values[~missing]
     bad = (seen != 0) & (seen != 1)
     if bad.any():
         raise ValueError(
@@ -53,19 +65,10 @@ def _label_crowds(Y):
                     f"Every label's crowd must have the shape of Y[0] "
                     f"{crowds[0].shape}; Y[{j}] has {crowd.shape}."
                 )
-            if sp.issparse(crowd) and np.isnan(
-                np.asarray(crowd.data, dtype=np.float64)
-            ).any():
-                # a stored entry is an observed tag: NaN there would poison
-                # the EM (MultiLabelDawidSkene gave NaN posteriors)
-                raise ValueError(
-                    f"Y[{j}] is sparse and stores NaN: in a sparse crowd every "
-                    "stored entry is an observed 0/1 tag; leave missing tags "
-                    "unstored."
-                )
-            _check_binary_values(
-                crowd.data if sp.issparse(crowd) else crowd, f"Y[{j}]"
-            )
+            if sp.issparse(crowd):
+                _check_binary_values(crowd.data, f"Y[{j}]", stored=True)
+            else:
+                _check_binary_values(crowd, f"Y[{j}]")
             crowds.append(crowd)
         return crowds, (*crowds[0].shape, len(crowds))
     if sp.issparse(Y):
