@@ -26,7 +26,8 @@ import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
 from ..metrics._multilabel import _check_indicator
-from ._simulate import _assign_workers, _check_int, _resolve_profiles
+from ..utils.validation import _check_int
+from ._simulate import _assign_workers, _resolve_profiles
 
 __all__ = [
     "MULTILABEL_WORKER_PROFILES",

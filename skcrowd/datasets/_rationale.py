@@ -15,25 +15,18 @@ from __future__ import annotations
 import html
 import re
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
+from ..utils.validation import _check_int
+
 __all__ = ["load_yelp_hat", "make_rationale_crowd", "rationale_terms"]
 
 
 # ------------------------------------------------------------------ simulator
-def _check_int(value, name, low, high=None):
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise ValueError(f"{name} must be an int; got {value!r}.")
-    if value < low or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {bounds}; got {value}.")
-    return int(value)
-
-
 def _check_fraction(value, name, low=0.0, high=1.0):
     if not isinstance(value, Real) or isinstance(value, bool):
         raise ValueError(f"{name} must be a float; got {value!r}.")

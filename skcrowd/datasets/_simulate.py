@@ -15,7 +15,7 @@ sparse output never allocates a dense ``n_samples x n_workers`` array.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +23,7 @@ from scipy.special import expit
 from sklearn.datasets import make_classification
 from sklearn.utils import Bunch, check_array, check_random_state
 
-from ..utils.validation import is_missing_label
+from ..utils.validation import _check_int, is_missing_label
 
 __all__ = ["WORKER_PROFILES", "make_crowd_classification", "simulate_crowd"]
 
@@ -46,15 +46,6 @@ _CHUNK = 1 << 16
 
 
 # ---------------------------------------------------------------- validation
-def _check_int(value, name, low, high=None):
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise ValueError(f"{name} must be an int; got {value!r}.")
-    if value < low or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {bounds}; got {value}.")
-    return int(value)
-
-
 def _check_instance_dependent(value):
     if (
         not isinstance(value, Real)

@@ -12,11 +12,11 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.utils import Bunch, check_random_state
+
+from ..utils.validation import _check_int
 
 __all__ = [
     "clustering_purity",
@@ -178,14 +178,8 @@ def view_attribute_scores(
         raise ValueError("attributes must be (n_objects, n_attributes).")
     if method not in ("kmeans", "agglomerative"):
         raise ValueError(f"method must be 'kmeans' or 'agglomerative'; got {method!r}.")
-    if n_clusters is not None and (
-        not isinstance(n_clusters, Integral)
-        or isinstance(n_clusters, bool)
-        or n_clusters < 1
-    ):
-        raise ValueError(
-            f"n_clusters must be a positive int or None; got {n_clusters!r}."
-        )
+    if n_clusters is not None:
+        n_clusters = _check_int(n_clusters, "n_clusters", 1)
     if len(embedding) == 0:
         raise ValueError("embedding is empty: there is no object to cluster.")
     rng = check_random_state(random_state)

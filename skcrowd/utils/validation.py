@@ -8,7 +8,7 @@ re-implements missing-label detection, label encoding or the sparse view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -492,6 +492,17 @@ def _dense_observed(Y, missing_label, input_name):
         Y.shape,
         mask,
     )
+
+
+def _check_int(value, name, low, high=None):
+    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound),
+    else a ValueError naming ``name`` (a bool is not an int here)."""
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an int; got {value!r}.")
+    if value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {bounds}; got {value}.")
+    return int(value)
 
 
 def _check_worker_ids(estimator, Y, *, reset):
