@@ -70,10 +70,23 @@ from _crowd_common import RESULTS_DATE, Report, machine_line  # noqa: E402
 TARGET_RATIO = 1.3
 
 
+def _bare_loop(module, optimizer, batches, loss):
+    """``zero_grad, forward, loss, backward, step`` over ``batches``, with
+    ``loss(Xb, yb)`` the forward and loss of one batch."""
+
+    def loop():
+        module.train()
+        for Xb, yb in batches:
+            optimizer.zero_grad()
+            loss(Xb, yb).backward()
+            optimizer.step()
+
+    return loop
+
+
 def _bare_loops(net, batches, y_mv):
     """The bare training loops of ``--split`` on a crowd net: ``(full, network)``.
 
-    Each runs ``zero_grad, forward, loss, backward, step`` over ``batches``;
     ``full`` with the module's crowd loss, ``network`` with the backbone and
     head alone under a cross-entropy on the majority vote ``y_mv`` (read
     through the target's item-index column).
@@ -81,51 +94,35 @@ def _bare_loops(net, batches, y_mv):
     from torch.nn import functional as F
 
     module, optimizer = net.module_, net.optimizer_
-
-    def full():
-        module.train()
-        for Xb, yb in batches:
-            optimizer.zero_grad()
-            module.loss(module(Xb), yb).backward()
-            optimizer.step()
-
-    def network():
-        module.train()
-        for Xb, yb in batches:
-            optimizer.zero_grad()
-            logits = module.head(module.backbone(Xb))
-            F.cross_entropy(logits, y_mv[yb[:, -1]]).backward()
-            optimizer.step()
-
+    full = _bare_loop(
+        module, optimizer, batches, lambda Xb, yb: module.loss(module(Xb), yb)
+    )
+    network = _bare_loop(
+        module, optimizer, batches,
+        lambda Xb, yb: F.cross_entropy(
+            module.head(module.backbone(Xb)), y_mv[yb[:, -1]]
+        ),
+    )
     return full, network
 
 
 def _plain_bare_loop(net, batches):
-    module, optimizer, criterion = net.module_, net.optimizer_, net.criterion_
-
-    def loop():
-        module.train()
-        for Xb, yb in batches:
-            optimizer.zero_grad()
-            criterion(module(Xb), yb).backward()
-            optimizer.step()
-
-    return loop
+    module, criterion = net.module_, net.criterion_
+    return _bare_loop(
+        module, net.optimizer_, batches, lambda Xb, yb: criterion(module(Xb), yb)
+    )
 
 
 def _epoch_batches(net, X, y):
     """The (X, y) tensors of one training epoch, from the net's own loader."""
     dataset = net.get_dataset(X, y)
-    return [tuple(part for part in batch) for batch in net.get_iterator(
-        dataset, training=True)]
+    return [tuple(batch) for batch in net.get_iterator(dataset, training=True)]
 
 
 def _timed(fn):
-    import time as _time
-
-    t0 = _time.perf_counter()
+    t0 = time.perf_counter()
     fn()
-    return _time.perf_counter() - t0
+    return time.perf_counter() - t0
 
 
 def main(argv=None):
