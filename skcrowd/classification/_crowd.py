@@ -357,15 +357,7 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
         X, crowd = self._validate_crowd_data(X, y, reset=True, dtype=np.float32)
         self.classes_ = crowd.classes
         self.n_workers_ = crowd.n_workers
-        # [workers | labels | item index]: the index column lets crowd models
-        # with per-item state (the EM model) find their rows in a batch
-        # the global-padded array unless a few much-labelled items would
-        # make it mostly padding: then padded per batch (accelerate's
-        # per-row loader stacks rows of one width: global padding there)
-        target = crowd_training_target(
-            crowd, allow_ragged=self.accelerator is None
-        )
-        self._fit_net(X, target, crowd=crowd)
+        self._fit_net(X, self._training_target(crowd), crowd=crowd)
         import torch
 
         # torch's DataLoader draws a seed from the global RNG per pass
@@ -386,6 +378,17 @@ class CrowdClassifier(CrowdClassifierMixin, BaseNeuralEstimator):
             # first, so that early stopping and checkpoints see the update
             callbacks.insert(0, ("crowd_model_epoch_end", CrowdModelEpochEnd()))
         return callbacks
+
+    def _training_target(self, crowd):
+        """``[workers | labels | item index]`` of the training crowd.
+
+        The index column lets crowd models with per-item state (the EM
+        model) find their rows in a batch. The global-padded array unless a
+        few much-labelled items would make it mostly padding: then padded
+        per batch (accelerate's per-row loader stacks rows of one width, so
+        global padding there).
+        """
+        return crowd_training_target(crowd, allow_ragged=self.accelerator is None)
 
     def _build_module(self, X, target, *, crowd):
         import torch

@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..classification._crowd import CrowdClassifier
-from ..nn._target import crowd_training_target
 from ._validation import check_rationales
 
 __all__ = ["RationaleCoLearner"]
@@ -354,12 +353,7 @@ class RationaleCoLearner(CrowdClassifier):
             rat is not None and self.rationale_weight > 0 and rat.has_rationale.any()
         )
         self.n_rationale_terms_ = rat.n_terms if use_rationales else 0
-        # the global-padded array unless a few much-labelled items would
-        # make it mostly padding: then padded per batch (accelerate's
-        # per-row loader stacks rows of one width: global padding there)
-        target = crowd_training_target(
-            crowd, allow_ragged=self.accelerator is None
-        )
+        target = self._training_target(crowd)
         self._fit_net(
             X, target, crowd=crowd, rationales=rat if use_rationales else None
         )
